@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: MIT */
+/* commands.h - the subcommands of the voiceai binary that live in src/app. */
+#ifndef VA_APP_COMMANDS_H
+#define VA_APP_COMMANDS_H
+
+int va_cmd_tenant(int argc, char **argv);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - the voiceai binary: one executable, one subcommand per job.
+ */
+#include "agent/agent.h"
+#include "app/commands.h"
+#include "app/server.h"
+#include "sim/sim.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct va_agent_factory *const agents[] = {
+	&va_agent_echo_factory,
+	NULL,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: voiceai COMMAND [options]   (voiceai COMMAND --help for more)\n\n"
+		     "commands:\n"
+		     "  serve    run the server (Twilio webhooks, ConversationRelay, API)\n"
+		     "  call     simulate a phone call against a server, as Twilio would\n"
+		     "  bench    open many concurrent simulated calls and measure latency\n"
+		     "  tenant   add, list or show practices\n"
+		     "  version  print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd || !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return cmd ? 0 : 2;
+	}
+	if (!strcmp(cmd, "serve"))
+		return va_server_main(argc - 1, argv + 1, agents);
+	if (!strcmp(cmd, "call"))
+		return va_cmd_call(argc - 1, argv + 1);
+	if (!strcmp(cmd, "bench"))
+		return va_cmd_bench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "tenant"))
+		return va_cmd_tenant(argc - 1, argv + 1);
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("voiceai %s\n", VOICEAI_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "voiceai: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

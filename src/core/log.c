@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* log.c - logfmt lines on stderr, written with one write(2) each. */
+#include "core/log.h"
+#include "core/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The one piece of process state outside the server context: log verbosity is
+ * set once at start-up and read everywhere, as in Redis's server.verbosity. */
+static enum va_log_level g_level = VA_LOG_INFO;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
+
+void va_log_set_level(enum va_log_level lvl)
+{
+	g_level = lvl;
+}
+
+enum va_log_level va_log_get_level(void)
+{
+	return g_level;
+}
+
+int va_log_parse_level(const char *s, enum va_log_level *out)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcasecmp(s, level_names[i]) == 0) {
+			*out = (enum va_log_level)i;
+			return VA_OK;
+		}
+	}
+	if (strcasecmp(s, "warning") == 0) {
+		*out = VA_LOG_WARN;
+		return VA_OK;
+	}
+	return VA_E_INVAL;
+}
+
+const char *va_log_quote(char *dst, size_t dstsz, const char *s)
+{
+	size_t o = 0;
+
+	if (dstsz < 8) {
+		if (dstsz)
+			dst[0] = '\0';
+		return dst;
+	}
+	dst[o++] = '"';
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc = NULL;
+		char tmp[2] = {(char)c, 0};
+		if (c == '"')
+			esc = "\\\"";
+		else if (c == '\\')
+			esc = "\\\\";
+		else if (c == '\n')
+			esc = "\\n";
+		else if (c < 0x20 || c == 0x7f)
+			esc = " ";
+		else
+			esc = tmp;
+		size_t n = strlen(esc);
+		if (o + n + 5 > dstsz) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(dst + o, esc, n);
+		o += n;
+	}
+	dst[o++] = '"';
+	dst[o] = '\0';
+	return dst;
+}
+
+void va_log_write(enum va_log_level lvl, const char *sub, const char *call, const char *event,
+		  const char *fmt, ...)
+{
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	size_t o;
+	int n;
+	va_list ap;
+
+	if (lvl < g_level || lvl >= VA_LOG_OFF)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, sizeof(line),
+		     "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s sub=%s%s%s event=%s",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		     tm.tm_sec, ts.tv_nsec / 1000000L, level_names[lvl], sub ? sub : "-",
+		     call && *call ? " call=" : "", call && *call ? call : "", event ? event : "-");
+	o = n < 0 ? 0 : (size_t)n;
+	if (o >= sizeof(line))
+		o = sizeof(line) - 1;
+	if (fmt && *fmt && o < sizeof(line) - 2) {
+		line[o++] = ' ';
+		va_start(ap, fmt);
+		n = vsnprintf(line + o, sizeof(line) - o, fmt, ap);
+		va_end(ap);
+		if (n > 0)
+			o += (size_t)n;
+		if (o >= sizeof(line))
+			o = sizeof(line) - 1;
+	}
+	/* A peer-supplied value must never break the one-line-per-event rule. */
+	for (size_t i = 0; i < o; i++)
+		if (line[i] == '\n' || line[i] == '\r')
+			line[i] = ' ';
+	line[o++] = '\n';
+	ssize_t w = write(STDERR_FILENO, line, o);
+	(void)w;
+}

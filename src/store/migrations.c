@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * migrations.c - the SQLite schema, as an append-only list of migrations.
+ * PRAGMA user_version records how many have been applied; each runs in its own
+ * transaction together with the version bump, so a failed migration leaves the
+ * database exactly as it was. Never edit a shipped migration: append a new one.
+ *
+ * Conversations keep no foreign key to tenants on purpose: call records must
+ * survive a practice's removal. Turns do reference their conversation, so a
+ * conversation row has to be saved before its first turn.
+ */
+#include "store/store_internal.h"
+
+#include "core/err.h"
+#include "core/log.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+static const char *const migrations[] = {
+    /* 1: tenants, conversations, turns */
+    "CREATE TABLE tenants ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " timezone TEXT NOT NULL DEFAULT '',"
+    " twilio_auth_token TEXT NOT NULL DEFAULT '',"
+    " api_key TEXT NOT NULL DEFAULT '',"
+    " front_desk_number TEXT NOT NULL DEFAULT '',"
+    " greeting TEXT NOT NULL DEFAULT '',"
+    " connecting_message TEXT NOT NULL DEFAULT '',"
+    " language TEXT NOT NULL DEFAULT '',"
+    " tts_provider TEXT NOT NULL DEFAULT '',"
+    " voice TEXT NOT NULL DEFAULT '',"
+    " transcription_provider TEXT NOT NULL DEFAULT '',"
+    " speech_model TEXT NOT NULL DEFAULT '',"
+    " interruptible TEXT NOT NULL DEFAULT '',"
+    " interrupt_sensitivity TEXT NOT NULL DEFAULT '',"
+    " speech_timeout TEXT NOT NULL DEFAULT '',"
+    " report_input_during_agent TEXT NOT NULL DEFAULT '',"
+    " welcome_interruptible TEXT NOT NULL DEFAULT '',"
+    " hints TEXT NOT NULL DEFAULT '',"
+    " dtmf_detection INTEGER NOT NULL DEFAULT 0,"
+    " preemptible INTEGER NOT NULL DEFAULT 0,"
+    " partial_prompts INTEGER NOT NULL DEFAULT 0,"
+    " application_reconnect INTEGER NOT NULL DEFAULT 0,"
+    " preset TEXT NOT NULL DEFAULT 'standard',"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE conversations ("
+    " session_id TEXT PRIMARY KEY NOT NULL,"
+    " call_sid TEXT NOT NULL DEFAULT '',"
+    " tenant_id TEXT NOT NULL DEFAULT '',"
+    " from_number TEXT NOT NULL DEFAULT '',"
+    " to_number TEXT NOT NULL DEFAULT '',"
+    " state TEXT NOT NULL DEFAULT '',"
+    " agent TEXT NOT NULL DEFAULT '',"
+    " started_ms INTEGER NOT NULL DEFAULT 0,"
+    " ended_ms INTEGER NOT NULL DEFAULT 0,"
+    " turns INTEGER NOT NULL DEFAULT 0,"
+    " interruptions INTEGER NOT NULL DEFAULT 0,"
+    " details_json TEXT"
+    ");"
+    "CREATE INDEX conversations_call_sid ON conversations(call_sid);"
+    "CREATE INDEX conversations_tenant_started ON conversations(tenant_id, started_ms);"
+    "CREATE TABLE turns ("
+    " session_id TEXT NOT NULL REFERENCES conversations(session_id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL CHECK (seq >= 0),"
+    " role TEXT NOT NULL CHECK (role IN ('caller', 'agent', 'system')),"
+    " text TEXT NOT NULL DEFAULT '',"
+    " heard TEXT,"
+    " interrupted INTEGER NOT NULL DEFAULT 0,"
+    " started_ms INTEGER NOT NULL DEFAULT 0,"
+    " ended_ms INTEGER NOT NULL DEFAULT 0,"
+    " first_token_us INTEGER NOT NULL DEFAULT -1,"
+    " last_token_us INTEGER NOT NULL DEFAULT -1,"
+    " PRIMARY KEY (session_id, seq)"
+    ");",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int va_store__schema_version(void)
+{
+	return N_MIGRATIONS;
+}
+
+static int fail(sqlite3 *db, const char *op, char *why, size_t whysz)
+{
+	char q[256];
+
+	VA_ERROR("store", NULL, "sqlite_error", "op=%s err=%s", op,
+		 va_log_quote(q, sizeof(q), sqlite3_errmsg(db)));
+	if (why && whysz)
+		snprintf(why, whysz, "%s: %s", op, sqlite3_errmsg(db));
+	return VA_E_DB;
+}
+
+static int read_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Applies the next missing migration, if any; *done set when none is left.
+ * The version is read inside the write transaction, so two processes opening
+ * the same file at once cannot both apply the same step. */
+static int step(sqlite3 *db, bool *done, char *why, size_t whysz)
+{
+	char pragma[48];
+	int version = 0;
+	int rc = VA_OK;
+
+	*done = false;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return fail(db, "migrate_begin", why, whysz);
+	if (read_version(db, &version) != SQLITE_OK) {
+		rc = fail(db, "schema_version", why, whysz);
+		goto out;
+	}
+	if (version < 0 || version > N_MIGRATIONS) {
+		/* A newer build wrote this file; running old code on it would corrupt it. */
+		VA_ERROR("store", NULL, "schema_too_new", "have=%d know=%d", version, N_MIGRATIONS);
+		if (why && whysz)
+			snprintf(why, whysz, "database schema version %d is newer than %d", version,
+				 N_MIGRATIONS);
+		rc = VA_E_DB;
+		goto out;
+	}
+	if (version == N_MIGRATIONS) {
+		*done = true;
+		goto out;
+	}
+	if (sqlite3_exec(db, migrations[version], NULL, NULL, NULL) != SQLITE_OK) {
+		rc = fail(db, "migrate", why, whysz);
+		goto out;
+	}
+	/* PRAGMA takes no bound parameters; the value is our own counter. */
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version + 1);
+	if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = fail(db, "migrate_version", why, whysz);
+		goto out;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = fail(db, "migrate_commit", why, whysz);
+		goto out;
+	}
+	VA_INFO("store", NULL, "migrated", "version=%d", version + 1);
+	return VA_OK;
+out:
+	/* Also ends the read-only transaction of the up-to-date case. */
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int va_store__migrate(sqlite3 *db, char *why, size_t whysz)
+{
+	bool done = false;
+	int rc = VA_OK;
+
+	while (!done) {
+		rc = step(db, &done, why, whysz);
+		if (rc)
+			break;
+	}
+	return rc;
+}
