@@ -13,6 +13,8 @@
 #include "core/log.h"
 #include "http/http.h"
 
+#include <libwebsockets.h>
+
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -47,8 +49,9 @@ void va_server_tenant_put(struct va_server *srv, const struct va_tenant *t)
 
 static void shutdown_now(struct va_server *srv)
 {
-	if (!srv->lws)
+	if (srv->stopping)
 		return;
+	srv->stopping = 1;
 	while (srv->calls)
 		va_call_finish(srv->calls, "shutdown");
 	uv_timer_stop(&srv->drain_timer);
@@ -260,12 +263,17 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 	uv_run(&loop, UV_RUN_DEFAULT);
 	rc = 0;
 out:
-	if (srv->lws)
+	if (srv->lws && !srv->stopping)
 		shutdown_now(srv);
 	va_store_free(srv->store);
 	srv->store = NULL;
-	/* Let every closing handle (ours and lws's) finish before closing the loop. */
+	/* Let every closing handle (ours and lws's) finish before closing the
+	 * loop; a context destroy lws deferred is completed by a second call. */
 	uv_run(&loop, UV_RUN_DEFAULT);
+	if (srv->lws) {
+		lws_context_destroy(srv->lws);
+		uv_run(&loop, UV_RUN_DEFAULT);
+	}
 	if (uv_loop_close(&loop) != 0)
 		VA_WARN("server", NULL, "loop_not_empty_at_exit", "");
 	free(srv->tenants);

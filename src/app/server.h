@@ -49,6 +49,7 @@ struct va_server {
 
 	int draining; /* SIGTERM seen: refuse new calls */
 	int64_t drain_deadline_ms;
+	int stopping; /* shutdown begun */
 	uv_signal_t sig_term, sig_int;
 	uv_timer_t drain_timer;
 	uv_idle_t *stop_idle;

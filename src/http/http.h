@@ -94,6 +94,9 @@ void va_http_req_fill(struct va_http_req *r, struct lws *wsi, const char *uri);
 /* Starts libwebsockets on srv->loop listening on srv->cfg.port (bound port
  * stored in srv->port). */
 int va_http_server_start(struct va_server *srv);
+/* Starts destroying the lws context; with a foreign loop this completes as
+ * the loop runs on (srv->lws becomes NULL). Call again after the loop ends
+ * to finish a destroy that is still pending. */
 void va_http_server_stop(struct va_server *srv);
 
 #endif

@@ -480,6 +480,9 @@ int va_http_server_start(struct va_server *srv)
 	info.timeout_secs = 30;
 	info.server_string = "voiceai";
 	info.vhost_name = "default";
+	/* lws clears srv->lws itself once a destroy on the foreign loop has
+	 * completed; until then another lws_context_destroy() finishes it. */
+	info.pcontext = &srv->lws;
 	srv->lws = lws_create_context(&info);
 	if (!srv->lws)
 		return VA_E_IO;
@@ -490,8 +493,6 @@ int va_http_server_start(struct va_server *srv)
 
 void va_http_server_stop(struct va_server *srv)
 {
-	if (!srv->lws)
-		return;
-	lws_context_destroy(srv->lws);
-	srv->lws = NULL;
+	if (srv->lws)
+		lws_context_destroy(srv->lws);
 }

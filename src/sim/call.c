@@ -148,7 +148,7 @@ static void print_flat(const char *label, const char *s)
 }
 
 static void status_line(const struct call *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void status_line(const struct call *c, const char *fmt, ...)
 {
@@ -238,8 +238,8 @@ static int post_action(struct call *c, const char *call_status, const char *sess
 		add_kv(kv, &n, "ErrorCode", "64105");
 		add_kv(kv, &n, "ErrorMessage", "ConversationRelay WebSocket ended unexpectedly");
 	}
-	rc = va_sim_webhook_ex(c->base_url, path, c->o->token, origin, c->fwd[0] ? c->fwd : NULL, kv,
-			       n, &status, &body);
+	rc = va_sim_webhook_ex(c->base_url, path, c->o->token, origin, c->fwd[0] ? c->fwd : NULL,
+			       kv, n, &status, &body);
 	if (rc) {
 		status_line(c, "action callback POST %s%s failed: %s", c->base_url, path,
 			    va_err_str(rc));
@@ -477,8 +477,8 @@ static int send_interrupt(struct call *c, bool echo)
 	/* What was heard: the reply streaming now, else the one just finished
 	 * (its speech may still be playing when the caller barges in). */
 	heard = c->replying ? &c->cur : c->last_fresh ? &c->last_reply : NULL;
-	dur = heard ? (long)utf8_chars(heard->data ? heard->data : "", heard->len) * MS_PER_CHAR
-		    : 0;
+	dur =
+	    heard ? (long)utf8_chars(heard->data ? heard->data : "", heard->len) * MS_PER_CHAR : 0;
 	close_line(c, " [interrupted]");
 	if (echo)
 		printf("caller: [interrupt after %ld ms]\n", dur);
@@ -560,8 +560,8 @@ static char *rtrim(char *s)
 {
 	size_t n = strlen(s);
 
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' ||
-			 s[n - 1] == '\t'))
+	while (n > 0 &&
+	       (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
 		s[--n] = '\0';
 	return s;
 }
@@ -783,11 +783,16 @@ static void strip_slash(char *dst, size_t dsz, const char *url)
 static int parse_args(int argc, char **argv, struct call_opts *o, int *help)
 {
 	static const struct option longopts[] = {
-		{"url", required_argument, NULL, 'u'},	  {"public-url", required_argument, NULL, 'P'},
-		{"token", required_argument, NULL, 't'},  {"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 'T'},	  {"script", required_argument, NULL, 's'},
-		{"timeout-ms", required_argument, NULL, 'm'}, {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	    {"url", required_argument, NULL, 'u'},
+	    {"public-url", required_argument, NULL, 'P'},
+	    {"token", required_argument, NULL, 't'},
+	    {"from", required_argument, NULL, 'f'},
+	    {"to", required_argument, NULL, 'T'},
+	    {"script", required_argument, NULL, 's'},
+	    {"timeout-ms", required_argument, NULL, 'm'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *env = getenv("VOICEAI_CALL_TOKEN");
 	int ch;
@@ -804,7 +809,7 @@ static int parse_args(int argc, char **argv, struct call_opts *o, int *help)
 	o->quiet = false;
 	optind = 1;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'u':
 			o->url = optarg;
@@ -968,7 +973,8 @@ int va_cmd_call(int argc, char **argv)
 			printf("agent: %s\n", c.tw.say);
 		if (c.tw.dial)
 			printf("agent: [dial %s]\n", c.tw.dial);
-		status_line(&c, "no ConversationRelay in the TwiML%s", c.tw.hangup ? " (hangup)" : "");
+		status_line(&c, "no ConversationRelay in the TwiML%s",
+			    c.tw.hangup ? " (hangup)" : "");
 		exit_code = EXIT_NO_RELAY;
 		goto out;
 	}

@@ -390,16 +390,18 @@ int va_sim_http(const char *method, const char *url, const char *extra_headers, 
 		return rc;
 	if (strcmp(u.scheme, "http") != 0)
 		return VA_E_UNSUPPORTED;
-	raw_max = resp_body->max > SIZE_MAX / 2 - MAX_HEADERS ? SIZE_MAX / 2
-							       : MAX_HEADERS + resp_body->max * 2 + 4096;
+	raw_max = resp_body->max > SIZE_MAX / 2 - MAX_HEADERS
+		      ? SIZE_MAX / 2
+		      : MAX_HEADERS + resp_body->max * 2 + 4096;
 	va_buf_init(&raw, raw_max);
 	if (timeout_ms <= 0)
 		timeout_ms = DEFAULT_TIMEOUT_MS;
 	deadline = deadline_in(timeout_ms);
 	va_sim_url_authority(&u, authority, sizeof(authority));
 
-	rc = va_buf_appendf(&req, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: " USER_AGENT
-				  "\r\nConnection: close\r\n",
+	rc = va_buf_appendf(&req,
+			    "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: " USER_AGENT
+			    "\r\nConnection: close\r\n",
 			    method, u.path, authority);
 	if (!rc && (body_len > 0 || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)))
 		rc = va_buf_appendf(&req, "Content-Length: %zu\r\n", body_len);
@@ -459,7 +461,7 @@ int va_sim_http(const char *method, const char *url, const char *extra_headers, 
 				  (raw.data[11] - '0');
 			hdrs = va_xstrndup(raw.data, hend);
 			if (va_sim_header_get(hdrs, "Transfer-Encoding", val, sizeof(val)) !=
-				    VA_E_NOTFOUND &&
+				VA_E_NOTFOUND &&
 			    strcasestr(val, "chunked"))
 				chunked = true;
 			else if (va_sim_header_get(hdrs, "Content-Length", val, sizeof(val)) ==
@@ -475,8 +477,8 @@ int va_sim_http(const char *method, const char *url, const char *extra_headers, 
 					goto out;
 				}
 			}
-			no_body = strcmp(method, "HEAD") == 0 || *status == 204 ||
-				  *status == 304 || (*status >= 100 && *status < 200);
+			no_body = strcmp(method, "HEAD") == 0 || *status == 204 || *status == 304 ||
+				  (*status >= 100 && *status < 200);
 		}
 		if (no_body) {
 			done = true;
@@ -625,8 +627,11 @@ char *va_sim_xml_unescape(const char *s, size_t len)
 		static const struct {
 			const char *ent;
 			char c;
-		} named[] = {{"&amp;", '&'},   {"&lt;", '<'},	{"&gt;", '>'},
-			     {"&quot;", '"'}, {"&apos;", '\''}};
+		} named[] = {{"&amp;", '&'},
+			     {"&lt;", '<'},
+			     {"&gt;", '>'},
+			     {"&quot;", '"'},
+			     {"&apos;", '\''}};
 		bool done = false;
 
 		if (s[i] != '&') {
@@ -648,8 +653,9 @@ char *va_sim_xml_unescape(const char *s, size_t len)
 			unsigned long cp = 0;
 			int digits = 0;
 
-			while (j < len && digits < 8 &&
-			       (hexa ? isxdigit((unsigned char)s[j]) : isdigit((unsigned char)s[j]))) {
+			while (
+			    j < len && digits < 8 &&
+			    (hexa ? isxdigit((unsigned char)s[j]) : isdigit((unsigned char)s[j]))) {
 				int c = tolower((unsigned char)s[j]);
 				cp = cp * (hexa ? 16 : 10) +
 				     (unsigned long)(c <= '9' ? c - '0' : c - 'a' + 10);
@@ -1135,8 +1141,8 @@ int va_sim_ws_recv(struct va_sim_ws *ws, int timeout_ms, struct va_sim_frame *ou
 			if (f.opcode == VA_WS_OP_PING) {
 				if (!ws->close_sent) {
 					va_buf_reset(&ws->out);
-					if (!va_ws_encode_message(&ws->out, VA_WS_OP_PONG, f.payload,
-								  f.len, 0))
+					if (!va_ws_encode_message(&ws->out, VA_WS_OP_PONG,
+								  f.payload, f.len, 0))
 						ws_flush(ws);
 				}
 				continue;

@@ -9,7 +9,8 @@
  * Conventions: every function returns VA_OK or a negative VA_E_* code
  * (core/err.h). Network failures are VA_E_IO (connect refused, reset, name
  * not resolved), VA_E_TIMEOUT when timeout_ms elapses first (timeouts are
- * overall deadlines for the call, not per read). Bodies and frames received
+ * overall deadlines for the call, not per read; for va_sim_http and the
+ * connects, timeout_ms <= 0 means 10 s). Bodies and frames received
  * are bounded: a peer that sends more than the limit gets VA_E_TOOBIG.
  * URLs are "scheme://host[:port][/path][?query]" with scheme http or ws
  * (https/wss are parsed but cannot be connected to: VA_E_UNSUPPORTED);

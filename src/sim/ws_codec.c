@@ -72,8 +72,8 @@ static bool has_crlf(const char *s)
 	return strpbrk(s, "\r\n") != NULL;
 }
 
-int va_ws_handshake_request(struct va_buf *out, const char *host, const char *path,
-			    const char *key, const char *extra_headers)
+int va_ws_handshake_request(struct va_buf *out, const char *host, const char *path, const char *key,
+			    const char *extra_headers)
 {
 	size_t start = out->len;
 	int rc;
@@ -514,7 +514,8 @@ int va_ws_decoder_feed(struct va_ws_decoder *d, const void *data, size_t len, si
 				d->hdr[d->hdr_len++] = p[used++];
 				if (d->hdr_len == 2) {
 					uint8_t b0 = d->hdr[0], op = b0 & 0x0f;
-					/* Refuse early, before reading a length that may be absurd. */
+					/* Refuse early, before reading a length that may be absurd.
+					 */
 					if (d->hdr[1] & 0x80)
 						rc = VA_E_PARSE;
 					else if (b0 & (VA_WS_RSV1 | VA_WS_RSV2 | VA_WS_RSV3))

@@ -72,8 +72,8 @@ int va_ws_accept_compute(const char *key, char accept[VA_WS_ACCEPT_LEN + 1]);
  * query. VA_E_INVAL when a value holds CR or LF (header injection), or
  * extra_headers does not end with CRLF.
  */
-int va_ws_handshake_request(struct va_buf *out, const char *host, const char *path,
-			    const char *key, const char *extra_headers);
+int va_ws_handshake_request(struct va_buf *out, const char *host, const char *path, const char *key,
+			    const char *extra_headers);
 
 /*
  * Checks the server's answer to a handshake sent with key. data holds what

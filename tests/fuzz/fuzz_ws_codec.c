@@ -65,8 +65,8 @@ static void run(const uint8_t *data, size_t size, size_t step, size_t max, struc
 				abort();
 			if (f.opcode != VA_WS_OP_TEXT && f.opcode != VA_WS_OP_BINARY && f.len > 125)
 				abort();
-			if (f.len > max && f.opcode != VA_WS_OP_CLOSE && f.opcode != VA_WS_OP_PING &&
-			    f.opcode != VA_WS_OP_PONG)
+			if (f.len > max && f.opcode != VA_WS_OP_CLOSE &&
+			    f.opcode != VA_WS_OP_PING && f.opcode != VA_WS_OP_PONG)
 				abort();
 			mix(g, &f.opcode, sizeof(f.opcode));
 			mix(g, &f.len, sizeof(f.len));
@@ -101,8 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (whole.rc != split.rc || whole.frames != split.frames || whole.h != split.h)
 		abort();
 
-	va_ws_handshake_parse_response((const char *)data, size, "dGhlIHNhbXBsZSBub25jZQ==",
-				       &status, &hl);
+	va_ws_handshake_parse_response((const char *)data, size,
+				       "dGhlIHNhbXBsZSBub25jZQ==", &status, &hl);
 	if (hl > size)
 		abort();
 	return 0;

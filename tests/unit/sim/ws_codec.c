@@ -105,7 +105,8 @@ static int feed_all(struct va_ws_decoder *d, const char *data, size_t len, size_
 			g->frags[g->n] = f.fragments;
 			g->close_code[g->n] = f.close_code;
 			if (f.close_reason)
-				snprintf(g->reason[g->n], sizeof(g->reason[0]), "%s", f.close_reason);
+				snprintf(g->reason[g->n], sizeof(g->reason[0]), "%s",
+					 f.close_reason);
 			g->n++;
 		}
 	}
@@ -137,11 +138,10 @@ static void test_handshake_request(void **state)
 {
 	struct va_buf b = VA_BUF_INIT(4096);
 
-	assert_int_equal(va_ws_handshake_request(&b, "127.0.0.1:8000",
-						 "/api/v1/voice/demo123/stream",
-						 "dGhlIHNhbXBsZSBub25jZQ==",
-						 "X-Twilio-Signature: abc=\r\n"),
-			 VA_OK);
+	assert_int_equal(
+	    va_ws_handshake_request(&b, "127.0.0.1:8000", "/api/v1/voice/demo123/stream",
+				    "dGhlIHNhbXBsZSBub25jZQ==", "X-Twilio-Signature: abc=\r\n"),
+	    VA_OK);
 	assert_non_null(strstr(b.data, "GET /api/v1/voice/demo123/stream HTTP/1.1\r\n"));
 	assert_non_null(strstr(b.data, "\r\nHost: 127.0.0.1:8000\r\n"));
 	assert_non_null(strstr(b.data, "\r\nUpgrade: websocket\r\n"));
@@ -194,22 +194,21 @@ static void test_handshake_response(void **state)
 	assert_int_equal(hl, full);
 	assert_memory_equal(ok + hl, "\x81\x02hi", 4);
 
-	assert_int_equal(va_ws_handshake_parse_response(bad_accept, strlen(bad_accept), key,
-							&status, &hl),
-			 VA_E_AUTH);
-	assert_int_equal(va_ws_handshake_parse_response(dup_accept, strlen(dup_accept), key,
-							&status, &hl),
-			 VA_E_AUTH);
-	assert_int_equal(va_ws_handshake_parse_response(no_upgrade, strlen(no_upgrade), key,
-							&status, &hl),
-			 VA_E_PARSE);
 	assert_int_equal(
-		va_ws_handshake_parse_response(refused, strlen(refused), key, &status, &hl),
-		VA_E_STATE);
+	    va_ws_handshake_parse_response(bad_accept, strlen(bad_accept), key, &status, &hl),
+	    VA_E_AUTH);
+	assert_int_equal(
+	    va_ws_handshake_parse_response(dup_accept, strlen(dup_accept), key, &status, &hl),
+	    VA_E_AUTH);
+	assert_int_equal(
+	    va_ws_handshake_parse_response(no_upgrade, strlen(no_upgrade), key, &status, &hl),
+	    VA_E_PARSE);
+	assert_int_equal(
+	    va_ws_handshake_parse_response(refused, strlen(refused), key, &status, &hl),
+	    VA_E_STATE);
 	assert_int_equal(status, 403);
 	assert_int_equal(hl, strlen(refused));
-	assert_int_equal(va_ws_handshake_parse_response("SSH-2.0-x\r\n\r\n", 13, key, &status,
-							&hl),
+	assert_int_equal(va_ws_handshake_parse_response("SSH-2.0-x\r\n\r\n", 13, key, &status, &hl),
 			 VA_E_PARSE);
 	assert_int_equal(status, 0);
 }
@@ -319,8 +318,9 @@ static void test_encode_close_and_raw(void **state)
 	parse_client_frame((uint8_t *)b.data, b.len, &b0, &got, &glen);
 	assert_int_equal(b0, 0x88);
 	assert_int_equal(glen, 5);
-	assert_memory_equal(got, "\x03\xe8"
-				 "bye",
+	assert_memory_equal(got,
+			    "\x03\xe8"
+			    "bye",
 			    5);
 	free(got);
 
@@ -335,8 +335,9 @@ static void test_encode_close_and_raw(void **state)
 	assert_memory_equal(b.data, "\xC1\x82\x01\x02\x03\x04\x60\x60", 8);
 	va_buf_reset(&b);
 	assert_int_equal(va_ws_encode_raw(&b, 0x82, "ab", 2, NULL), VA_OK);
-	assert_memory_equal(b.data, "\x82\x02"
-				    "ab",
+	assert_memory_equal(b.data,
+			    "\x82\x02"
+			    "ab",
 			    4);
 	va_buf_release(&b);
 }
@@ -386,11 +387,11 @@ static void test_decode_fragmented_with_ping(void **state)
 	struct va_ws_decoder d;
 	struct got g = {0};
 
-	server_frame(&wire, 0x01, "{\"type\":\"te", 11); /* TEXT, not FIN */
-	server_frame(&wire, 0x89, "p1", 2);		    /* PING in between */
-	server_frame(&wire, 0x00, "xt\",\"token\":", 12);  /* CONT */
-	server_frame(&wire, 0x80, "\"Hi\"}", 5);	    /* CONT, FIN */
-	server_frame(&wire, 0x8A, "", 0);		    /* PONG */
+	server_frame(&wire, 0x01, "{\"type\":\"te", 11);  /* TEXT, not FIN */
+	server_frame(&wire, 0x89, "p1", 2);		  /* PING in between */
+	server_frame(&wire, 0x00, "xt\",\"token\":", 12); /* CONT */
+	server_frame(&wire, 0x80, "\"Hi\"}", 5);	  /* CONT, FIN */
+	server_frame(&wire, 0x8A, "", 0);		  /* PONG */
 
 	for (size_t step = 0; step <= 3; step++) {
 		va_ws_decoder_init(&d, 1024);
@@ -522,19 +523,19 @@ static void test_utf8(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accept_rfc_example),
-		cmocka_unit_test(test_key_new),
-		cmocka_unit_test(test_handshake_request),
-		cmocka_unit_test(test_handshake_response),
-		cmocka_unit_test(test_encode_lengths),
-		cmocka_unit_test(test_encode_fragmented),
-		cmocka_unit_test(test_encode_close_and_raw),
-		cmocka_unit_test(test_decode_lengths_roundtrip),
-		cmocka_unit_test(test_decode_fragmented_with_ping),
-		cmocka_unit_test(test_decode_toobig),
-		cmocka_unit_test(test_decode_protocol_errors),
-		cmocka_unit_test(test_decode_close),
-		cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_accept_rfc_example),
+	    cmocka_unit_test(test_key_new),
+	    cmocka_unit_test(test_handshake_request),
+	    cmocka_unit_test(test_handshake_response),
+	    cmocka_unit_test(test_encode_lengths),
+	    cmocka_unit_test(test_encode_fragmented),
+	    cmocka_unit_test(test_encode_close_and_raw),
+	    cmocka_unit_test(test_decode_lengths_roundtrip),
+	    cmocka_unit_test(test_decode_fragmented_with_ping),
+	    cmocka_unit_test(test_decode_toobig),
+	    cmocka_unit_test(test_decode_protocol_errors),
+	    cmocka_unit_test(test_decode_close),
+	    cmocka_unit_test(test_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
