@@ -148,12 +148,12 @@ static bool can_send(const struct va_call *c)
 
 static void send_end(struct va_call *c)
 {
-	va_strlcpy(c->end_reason, c->handoff[0] ? "handoff" : "ended", sizeof(c->end_reason));
-	if (can_send(c) && c->sink_ops->end(c->sink, c->handoff[0] ? c->handoff : NULL) != VA_OK)
+	va_strlcpy(c->end_reason, c->handoff ? "handoff" : "ended", sizeof(c->end_reason));
+	if (can_send(c) && c->sink_ops->end(c->sink, c->handoff) != VA_OK)
 		VA_WARN("call", c->call_sid, "send_failed", "what=end");
 	set_state(c, VA_CALL_ENDING);
 	save_conv(c);
-	VA_INFO("call", c->call_sid, "end_sent", "handoff=%d", c->handoff[0] != 0);
+	VA_INFO("call", c->call_sid, "end_sent", "handoff=%d", c->handoff != NULL);
 }
 
 /* Closes the open agent turn: cut short (interrupted/superseded) or complete. */
@@ -223,8 +223,12 @@ static int host_end_call(void *host, const char *handoff_json)
 
 	if (c->state != VA_CALL_ACTIVE)
 		return VA_E_STATE;
-	if (handoff_json && va_strlcpy(c->handoff, handoff_json, sizeof(c->handoff)) != VA_OK)
+	if (handoff_json && strlen(handoff_json) > 4096)
 		return VA_E_TOOBIG;
+	if (handoff_json && *handoff_json) {
+		free(c->handoff);
+		c->handoff = va_xstrdup(handoff_json);
+	}
 	if (t && t->open) {
 		c->end_after_turn = true;
 		return VA_OK;
@@ -244,6 +248,8 @@ static int host_set_detail(void *host, const char *key, const char *value)
 	if (i == c->n_details) {
 		if (c->n_details == VA_CALL_MAX_DETAILS)
 			return VA_E_FULL;
+		if (!c->details)
+			c->details = va_xcalloc(VA_CALL_MAX_DETAILS, sizeof(*c->details));
 		c->n_details++;
 	}
 	va_strlcpy(c->details[i].key, key, sizeof(c->details[i].key));
@@ -338,6 +344,8 @@ static void call_free(struct va_call *c)
 		free(c->turns[i].heard);
 	}
 	free(c->turns);
+	free(c->details);
+	free(c->handoff);
 	free(c);
 }
 

@@ -88,7 +88,7 @@ struct va_call {
 	char from[32], to[32];
 	enum va_call_state state;
 	char end_reason[24]; /* completed, handoff, dropped, shutdown, ended */
-	char handoff[512];   /* handoffData sent with end, if any */
+	char *handoff;	     /* owned: handoffData sent with end, if any */
 	int64_t started_ms, ended_ms;
 
 	struct va_agent *agent;
@@ -104,7 +104,7 @@ struct va_call {
 	bool end_after_turn;	 /* end_call asked while a reply streams */
 
 	size_t n_details;
-	struct va_detail details[VA_CALL_MAX_DETAILS];
+	struct va_detail *details; /* owned; allocated on the first detail, so idle calls stay small */
 
 	int interruptions;
 	int errors_from_twilio;

@@ -178,7 +178,7 @@ void va_routes_voice_action(struct va_http_req *r)
 		if (c)
 			va_call_finish(c, "completed");
 		va_twiml_empty(&out);
-	} else if (wants_person(handoff) || (c && c->handoff[0] && wants_person(c->handoff))) {
+	} else if (wants_person(handoff) || (c && wants_person(c->handoff))) {
 		if (c)
 			va_call_finish(c, "handoff");
 		answer_handoff(t, &out);

@@ -437,7 +437,7 @@ static const struct lws_protocols protocols[] = {
 		.per_session_data_size = sizeof(struct pss),
 		/* Small per-socket receive buffer keeps idle calls cheap; larger
 		 * messages arrive in pieces and are reassembled up to max_frame. */
-		.rx_buffer_size = 2048,
+		.rx_buffer_size = 1024,
 	},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };

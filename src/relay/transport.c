@@ -27,12 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A queued outbound message. Reply tokens stay raw until written, so tokens
+ * that pile up while the socket is busy go out as one text message (fewer
+ * frames, same words, nothing delayed); everything else is serialized JSON. */
 struct frame {
 	struct frame *next;
+	bool token;	/* data is a raw reply token */
+	bool last;	/* token: closes the talk cycle */
 	size_t len;
 	enum va_call_mark mark;
 	uint64_t t0_ns;
-	unsigned char data[]; /* LWS_PRE headroom, then the message */
+	unsigned char data[]; /* JSON: LWS_PRE headroom first */
 };
 
 struct va_relay_conn {
@@ -103,10 +108,11 @@ out:
 
 /* ---- outbound --------------------------------------------------------- */
 
-static int enqueue(struct va_relay_conn *rc, const struct va_buf *b, enum va_call_mark mark,
-		   uint64_t t0_ns)
+static int enqueue(struct va_relay_conn *rc, const void *data, size_t len, bool token, bool last,
+		   enum va_call_mark mark, uint64_t t0_ns)
 {
 	struct frame *f;
+	size_t head = token ? 0 : LWS_PRE;
 
 	if (rc->dropped || rc->closing)
 		return VA_E_CLOSED;
@@ -117,12 +123,15 @@ static int enqueue(struct va_relay_conn *rc, const struct va_buf *b, enum va_cal
 		lws_set_timeout(rc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return VA_E_FULL;
 	}
-	f = va_xmalloc(sizeof(*f) + LWS_PRE + b->len);
+	f = va_xmalloc(sizeof(*f) + head + len);
 	f->next = NULL;
-	f->len = b->len;
+	f->token = token;
+	f->last = last;
+	f->len = len;
 	f->mark = mark;
 	f->t0_ns = t0_ns;
-	memcpy(f->data + LWS_PRE, b->data, b->len);
+	if (len)
+		memcpy(f->data + head, data, len);
 	if (rc->tail)
 		rc->tail->next = f;
 	else
@@ -133,16 +142,17 @@ static int enqueue(struct va_relay_conn *rc, const struct va_buf *b, enum va_cal
 	return VA_OK;
 }
 
+static int enqueue_json(struct va_relay_conn *rc, const struct va_buf *b)
+{
+	return enqueue(rc, b->data, b->len, false, false, VA_MARK_NONE, 0);
+}
+
 static int sink_text(void *sink, const char *token, size_t len, bool last, enum va_call_mark mark,
 		     uint64_t t0_ns)
 {
-	struct va_buf b = VA_BUF_INIT(VA_RELAY_MAX_FRAME * 4);
-	int err = va_relay_write_text(&b, token, len, last, NULL);
-
-	if (err == VA_OK)
-		err = enqueue(sink, &b, mark, t0_ns);
-	va_buf_release(&b);
-	return err;
+	if (len > (size_t)VA_RELAY_MAX_FRAME)
+		return VA_E_TOOBIG;
+	return enqueue(sink, token, len, true, last, mark, t0_ns);
 }
 
 static int sink_end(void *sink, const char *handoff_json)
@@ -151,7 +161,7 @@ static int sink_end(void *sink, const char *handoff_json)
 	int err = va_relay_write_end(&b, handoff_json);
 
 	if (err == VA_OK)
-		err = enqueue(sink, &b, VA_MARK_NONE, 0);
+		err = enqueue_json(sink, &b);
 	va_buf_release(&b);
 	return err;
 }
@@ -162,7 +172,7 @@ static int sink_send_digits(void *sink, const char *digits)
 	int err = va_relay_write_send_digits(&b, digits);
 
 	if (err == VA_OK)
-		err = enqueue(sink, &b, VA_MARK_NONE, 0);
+		err = enqueue_json(sink, &b);
 	va_buf_release(&b);
 	return err;
 }
@@ -184,10 +194,72 @@ static const struct va_call_sink_ops sink_ops = {
 	.close = sink_close,
 };
 
+static void record_marks(struct va_relay_conn *rc, enum va_call_mark mark, uint64_t t0_ns)
+{
+	uint64_t now;
+
+	if (!mark)
+		return;
+	now = va_clock_mono_ns();
+	if (mark & VA_MARK_FIRST)
+		va_latency_add_us(&rc->srv->first_token, (now - t0_ns) / 1000);
+	if (mark & VA_MARK_LAST)
+		va_latency_add_us(&rc->srv->last_token, (now - t0_ns) / 1000);
+}
+
+static void pop(struct va_relay_conn *rc)
+{
+	struct frame *f = rc->head;
+
+	rc->head = f->next;
+	if (!rc->head)
+		rc->tail = NULL;
+	rc->queued--;
+	free(f);
+}
+
+/* Joins the queued tokens at the head (up to one that closes the reply)
+ * into one text message and writes it. */
+static int write_tokens(struct va_relay_conn *rc)
+{
+	struct va_buf tok = VA_BUF_INIT((size_t)VA_RELAY_MAX_FRAME * 4);
+	struct va_buf json = VA_BUF_INIT((size_t)VA_RELAY_MAX_FRAME * 8);
+	enum va_call_mark mark = VA_MARK_NONE;
+	uint64_t t0 = rc->head->t0_ns;
+	bool last = false;
+	unsigned char *out;
+	int rc2 = 0;
+
+	while (rc->head && rc->head->token && !last) {
+		struct frame *f = rc->head;
+		if (tok.len && tok.len + f->len > (size_t)VA_RELAY_MAX_FRAME)
+			break;
+		va_buf_append(&tok, f->data, f->len);
+		mark = (enum va_call_mark)(mark | f->mark);
+		t0 = f->mark ? f->t0_ns : t0;
+		last = f->last;
+		pop(rc);
+	}
+	if (va_relay_write_text(&json, va_buf_cstr(&tok), tok.len, last, NULL) != VA_OK) {
+		rc2 = -1;
+		goto out;
+	}
+	out = va_xmalloc(LWS_PRE + json.len);
+	memcpy(out + LWS_PRE, json.data, json.len);
+	if (lws_write(rc->wsi, out + LWS_PRE, json.len, LWS_WRITE_TEXT) < (int)json.len)
+		rc2 = -1;
+	free(out);
+	if (rc2 == 0)
+		record_marks(rc, mark, t0);
+out:
+	va_buf_release(&tok);
+	va_buf_release(&json);
+	return rc2;
+}
+
 int va_relay_on_writeable(struct va_relay_conn *rc)
 {
 	struct frame *f = rc->head;
-	uint64_t now;
 
 	if (rc->dropped)
 		return -1;
@@ -198,20 +270,14 @@ int va_relay_on_writeable(struct va_relay_conn *rc)
 		}
 		return 0;
 	}
-	if (lws_write(rc->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
-		return -1;
-	if (f->mark) {
-		now = va_clock_mono_ns();
-		if (f->mark & VA_MARK_FIRST)
-			va_latency_add_us(&rc->srv->first_token, (now - f->t0_ns) / 1000);
-		if (f->mark & VA_MARK_LAST)
-			va_latency_add_us(&rc->srv->last_token, (now - f->t0_ns) / 1000);
+	if (f->token) {
+		if (write_tokens(rc) != 0)
+			return -1;
+	} else {
+		if (lws_write(rc->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
+			return -1;
+		pop(rc);
 	}
-	rc->head = f->next;
-	if (!rc->head)
-		rc->tail = NULL;
-	rc->queued--;
-	free(f);
 	if (rc->head || rc->closing)
 		lws_callback_on_writable(rc->wsi);
 	return 0;

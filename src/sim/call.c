@@ -434,6 +434,30 @@ static enum reply_result pump(struct call *c, int timeout_ms, enum reply_result 
 	}
 }
 
+/* After an interrupt the server just stops the cut reply (there may be no
+ * closing last:true), and tokens already on the wire still arrive: drop them
+ * until last:true or quiet_ms of silence, as a caller pauses after barging
+ * in. Without this they would be taken for the next prompt's reply. */
+static void drain_cut_reply(struct call *c, int quiet_ms)
+{
+	uint64_t t0 = va_clock_mono_ns();
+
+	while (c->discarding && !c->ended && c->ws && ms_since(t0) < c->o->timeout_ms) {
+		struct va_sim_frame f;
+		int rc = va_sim_ws_recv(c->ws, quiet_ms, &f);
+
+		if (rc == VA_E_TIMEOUT)
+			break;
+		if (rc) {
+			on_dropped(c, rc == VA_E_CLOSED ? "TCP connection closed" : va_err_str(rc));
+			break;
+		}
+		on_frame(c, &f);
+		va_sim_frame_release(&f);
+	}
+	c->discarding = false;
+}
+
 static int send_json(struct call *c, struct va_buf *b)
 {
 	int rc = va_sim_ws_send_text(c->ws, b->data, b->len);
@@ -632,7 +656,8 @@ static int run_script(struct call *c, FILE *in)
 			printf("FAIL: the session is over; not sent: %s\n", l);
 			exit_code = EXIT_FAILED_EXPECT;
 		} else if (is_cmd(l, "/interrupt", &arg)) {
-			send_interrupt(c, true);
+			if (!send_interrupt(c, true))
+				drain_cut_reply(c, 150);
 		} else if (is_cmd(l, "/dtmf", &arg)) {
 			if (strlen(arg) != 1 || send_dtmf(c, arg[0], true) == VA_E_INVAL) {
 				printf("FAIL: bad /dtmf line: %s\n", l);
@@ -1022,6 +1047,8 @@ int va_cmd_call(int argc, char **argv)
 		exit_code = EXIT_CONNECT;
 		goto out;
 	}
+	if (c.tw.say) /* a <Say> before <Connect>: spoken before the relay starts */
+		printf("agent: %s\n", c.tw.say);
 	if (c.tw.welcome_greeting) {
 		printf("agent: %s\n", c.tw.welcome_greeting);
 		va_buf_append_str(&c.last_reply, c.tw.welcome_greeting);
