@@ -399,7 +399,10 @@ int va_call_setup(struct va_server *srv, const char *tenant_id, const struct va_
 		*out = c;
 		return VA_OK;
 	}
-	if (srv->draining || srv->n_calls >= (size_t)srv->cfg.max_calls)
+	/* Capacity counts calls on the line; calls waiting out a reconnect grace
+	 * are cheap but still bounded. */
+	if (srv->draining || srv->n_active >= (size_t)srv->cfg.max_calls ||
+	    srv->n_calls >= 2 * (size_t)srv->cfg.max_calls)
 		return VA_E_BUSY;
 
 	c = va_xcalloc(1, sizeof(*c));

@@ -114,7 +114,7 @@ void va_routes_voice(struct va_http_req *r)
 	if (!t)
 		goto out;
 	sid = field(&f, "CallSid");
-	if (r->srv->draining || r->srv->n_calls >= (size_t)r->srv->cfg.max_calls) {
+	if (r->srv->draining || r->srv->n_active >= (size_t)r->srv->cfg.max_calls) {
 		r->srv->refused_calls++;
 		VA_WARN("voice", sid, "call_refused", "tenant=%s reason=%s calls=%zu", t->id,
 			r->srv->draining ? "draining" : "capacity", r->srv->n_calls);

@@ -90,6 +90,7 @@ struct sess {
 
 struct bench {
 	uv_loop_t *loop;
+	uint64_t rng; /* think-time jitter */
 	struct bench_opts o;
 	struct sockaddr_storage addr;
 	char authority[300];
@@ -135,13 +136,18 @@ static void usage(FILE *f)
 	      "  --calls N          concurrent sessions (default 100)\n"
 	      "  --prompts K        prompts per session, one after another (default 10)\n"
 	      "  --ramp-ms MS       spread the connects over MS (default 2000)\n"
-	      "  --think-ms MS      pause between a reply and the next prompt (default 0)\n"
+	      "  --think-ms MS      mean pause between a reply and the next prompt, jittered\n"
+	      "                     0.5x-1.5x; first prompts spread over one pause (default 0:\n"
+	      "                     every session prompts again at once, all in lock step)\n"
 	      "  --timeout-ms MS    handshake and reply timeout (default 10000)\n"
 	      "  --server-pid PID   read the server's VmRSS before connecting and when idle\n"
 	      "  --json             print only the final JSON line\n"
 	      "  --help             this text\n"
 	      "\n"
-	      "The last line of output is one JSON object with the figures.\n",
+	      "The last line of output is one JSON object with the figures; latencies are in\n"
+	      "ms from a prompt to its first text frame and to its last:true frame, and\n"
+	      "per_call_kib = (idle RSS - RSS before connecting) / sessions set up.\n"
+	      "Exit: 0 no errors, 1 some session failed, 2 bad setup, 64 bad usage.\n",
 	      f);
 }
 
@@ -295,6 +301,19 @@ static void record(double **arr, size_t *n, size_t cap, double v)
 		(*arr)[(*n)++] = v;
 }
 
+/* A think time drawn uniformly from [lo, hi] thousandths of --think-ms, so
+ * simulated callers drift apart like real ones (xorshift; no libc state). */
+static uint64_t think_delay(struct bench *b, unsigned lo, unsigned hi)
+{
+	uint64_t x = b->rng ? b->rng : 0x9e3779b97f4a7c15ull;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	b->rng = x;
+	return (uint64_t)b->o.think_ms * (lo + x % (hi - lo + 1)) / 1000;
+}
+
 static void send_prompt(struct sess *s)
 {
 	struct bench *b = s->b;
@@ -325,7 +344,7 @@ static void on_reply_done(struct sess *s)
 	}
 	if (b->o.think_ms > 0) {
 		s->state = S_THINK;
-		uv_timer_start(&s->timer, on_sess_timer, (uint64_t)b->o.think_ms, 0);
+		uv_timer_start(&s->timer, on_sess_timer, think_delay(b, 500, 1500), 0);
 	} else {
 		send_prompt(s);
 	}
@@ -561,7 +580,12 @@ static void on_settled(uv_timer_t *t)
 	for (int i = 0; i < b->o.calls; i++) {
 		struct sess *s = &b->s[i];
 		if (s->state == S_IDLE) {
-			if (b->o.prompts > 0)
+			if (b->o.prompts > 0 && b->o.think_ms > 0) {
+				/* Independent callers: first prompts spread over one
+				 * think time instead of arriving all at once. */
+				s->state = S_THINK;
+				uv_timer_start(&s->timer, on_sess_timer, think_delay(b, 0, 1000), 0);
+			} else if (b->o.prompts > 0)
 				send_prompt(s);
 			else
 				sess_finish(s, S_DONE);
