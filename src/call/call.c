@@ -186,8 +186,12 @@ static int host_token(void *host, uint64_t turn_id, const char *text, size_t len
 		return VA_E_STATE;
 	if (len == 0)
 		return VA_OK;
-	if (va_buf_append(&t->text, text, len) != VA_OK)
-		VA_WARN("call", c->call_sid, "turn_text_truncated", "seq=%ld", c->agent_turn);
+	if (va_buf_append(&t->text, text, len) != VA_OK && !t->truncated) {
+		/* The caller still hears it all; only the transcript is capped. */
+		t->truncated = true;
+		VA_WARN("call", c->call_sid, "turn_text_truncated", "seq=%ld limit=%d",
+			c->agent_turn, TURN_TEXT_MAX);
+	}
 	mark = t->first_us < 0 ? VA_MARK_FIRST : VA_MARK_NONE;
 	if (t->first_us < 0)
 		t->first_us = (int64_t)((va_clock_mono_ns() - t->t0_ns) / 1000);

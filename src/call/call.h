@@ -64,6 +64,7 @@ struct va_turn {
 	bool interrupted;
 	bool open;   /* agent turn still streaming */
 	bool saved_final;
+	bool truncated; /* transcript text hit its cap */
 	int64_t started_ms, ended_ms;
 	uint64_t t0_ns;		 /* when the prompt it answers arrived */
 	int64_t first_us, last_us; /* -1 until known */

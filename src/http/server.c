@@ -272,6 +272,15 @@ static int on_http(struct va_server *srv, struct lws *wsi, struct pss *pss, cons
 		dispatch(r);
 		return 0;
 	}
+	if (!clen[0] && (r->method == VA_HTTP_POST || r->method == VA_HTTP_PUT ||
+			 r->method == VA_HTTP_PATCH) &&
+	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+		/* Twilio and our API clients send Content-Length; a chunked body
+		 * is refused clearly rather than read as empty. */
+		r->body_too_big = true;
+		va_http_error(r, 411, "Content-Length required");
+		return 0;
+	}
 	if (expect <= 0 || r->method == VA_HTTP_GET)
 		dispatch(r);
 	return 0;

@@ -37,6 +37,7 @@ struct frame {
 	size_t len;
 	enum va_call_mark mark;
 	uint64_t t0_ns;
+	struct va_buf tok;    /* token: the text, grown as tokens join */
 	unsigned char data[]; /* JSON: LWS_PRE headroom first */
 };
 
@@ -112,10 +113,24 @@ static int enqueue(struct va_relay_conn *rc, const void *data, size_t len, bool 
 		   enum va_call_mark mark, uint64_t t0_ns)
 {
 	struct frame *f;
-	size_t head = token ? 0 : LWS_PRE;
 
 	if (rc->dropped || rc->closing)
 		return VA_E_CLOSED;
+	/* A token joins the unwritten token before it (same reply: a reply's
+	 * last token is never joined onto), so a fast agent costs one queue
+	 * entry, not one per token. */
+	if (token && rc->tail && rc->tail->token && !rc->tail->last &&
+	    va_buf_append(&rc->tail->tok, data, len) == VA_OK) {
+		f = rc->tail;
+		f->last = last;
+		if (mark) {
+			if (!f->mark)
+				f->t0_ns = t0_ns;
+			f->mark = (enum va_call_mark)(f->mark | mark);
+		}
+		lws_callback_on_writable(rc->wsi);
+		return VA_OK;
+	}
 	if (rc->queued >= (size_t)rc->srv->cfg.max_queue) {
 		/* The peer stopped reading: drop it rather than buffer without end. */
 		VA_WARN("relay", log_id(rc), "slow_client_dropped", "queued=%zu", rc->queued);
@@ -123,15 +138,18 @@ static int enqueue(struct va_relay_conn *rc, const void *data, size_t len, bool 
 		lws_set_timeout(rc->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		return VA_E_FULL;
 	}
-	f = va_xmalloc(sizeof(*f) + head + len);
+	f = va_xmalloc(sizeof(*f) + (token ? 0 : LWS_PRE + len));
 	f->next = NULL;
 	f->token = token;
 	f->last = last;
 	f->len = len;
 	f->mark = mark;
 	f->t0_ns = t0_ns;
-	if (len)
-		memcpy(f->data + head, data, len);
+	va_buf_init(&f->tok, VA_RELAY_MAX_FRAME);
+	if (token)
+		va_buf_append(&f->tok, data, len);
+	else if (len)
+		memcpy(f->data + LWS_PRE, data, len);
 	if (rc->tail)
 		rc->tail->next = f;
 	else
@@ -150,9 +168,20 @@ static int enqueue_json(struct va_relay_conn *rc, const struct va_buf *b)
 static int sink_text(void *sink, const char *token, size_t len, bool last, enum va_call_mark mark,
 		     uint64_t t0_ns)
 {
-	if (len > (size_t)VA_RELAY_MAX_FRAME)
-		return VA_E_TOOBIG;
-	return enqueue(sink, token, len, true, last, mark, t0_ns);
+	struct va_relay_conn *rc = sink;
+	int err = VA_OK;
+
+	/* A huge token goes out in pieces no bigger than one message. */
+	while (err == VA_OK && len > (size_t)VA_RELAY_MAX_FRAME) {
+		size_t n = VA_RELAY_MAX_FRAME;
+		while (n > 1 && ((unsigned char)token[n] & 0xC0) == 0x80)
+			n--; /* never cut a UTF-8 character in two */
+		err = enqueue(rc, token, n, true, false, mark, t0_ns);
+		token += n;
+		len -= n;
+		mark = VA_MARK_NONE;
+	}
+	return err == VA_OK ? enqueue(rc, token, len, true, last, mark, t0_ns) : err;
 }
 
 static int sink_end(void *sink, const char *handoff_json)
@@ -215,44 +244,31 @@ static void pop(struct va_relay_conn *rc)
 	if (!rc->head)
 		rc->tail = NULL;
 	rc->queued--;
+	va_buf_release(&f->tok);
 	free(f);
 }
 
 /* Joins the queued tokens at the head (up to one that closes the reply)
  * into one text message and writes it. */
+/* Writes the token entry at the head as one text message. */
 static int write_tokens(struct va_relay_conn *rc)
 {
-	struct va_buf tok = VA_BUF_INIT((size_t)VA_RELAY_MAX_FRAME * 4);
+	struct frame *f = rc->head;
 	struct va_buf json = VA_BUF_INIT((size_t)VA_RELAY_MAX_FRAME * 8);
-	enum va_call_mark mark = VA_MARK_NONE;
-	uint64_t t0 = rc->head->t0_ns;
-	bool last = false;
 	unsigned char *out;
-	int rc2 = 0;
+	int rc2 = -1;
 
-	while (rc->head && rc->head->token && !last) {
-		struct frame *f = rc->head;
-		if (tok.len && tok.len + f->len > (size_t)VA_RELAY_MAX_FRAME)
-			break;
-		va_buf_append(&tok, f->data, f->len);
-		mark = (enum va_call_mark)(mark | f->mark);
-		t0 = f->mark ? f->t0_ns : t0;
-		last = f->last;
-		pop(rc);
-	}
-	if (va_relay_write_text(&json, va_buf_cstr(&tok), tok.len, last, NULL) != VA_OK) {
-		rc2 = -1;
+	if (va_relay_write_text(&json, va_buf_cstr(&f->tok), f->tok.len, f->last, NULL) != VA_OK)
 		goto out;
-	}
 	out = va_xmalloc(LWS_PRE + json.len);
 	memcpy(out + LWS_PRE, json.data, json.len);
-	if (lws_write(rc->wsi, out + LWS_PRE, json.len, LWS_WRITE_TEXT) < (int)json.len)
-		rc2 = -1;
+	if (lws_write(rc->wsi, out + LWS_PRE, json.len, LWS_WRITE_TEXT) >= (int)json.len) {
+		record_marks(rc, f->mark, f->t0_ns);
+		rc2 = 0;
+	}
 	free(out);
-	if (rc2 == 0)
-		record_marks(rc, mark, t0);
+	pop(rc);
 out:
-	va_buf_release(&tok);
 	va_buf_release(&json);
 	return rc2;
 }
@@ -431,6 +447,7 @@ void va_relay_on_closed(struct va_relay_conn *rc)
 		va_call_detach(rc->call);
 	for (f = rc->head; f; f = n) {
 		n = f->next;
+		va_buf_release(&f->tok);
 		free(f);
 	}
 	va_buf_release(&rc->rx);
