@@ -685,6 +685,10 @@ static int run_script(struct call *c, FILE *in)
 			}
 		}
 	}
+	/* An `end` (hand-off, goodbye) may follow the last reply: give it a
+	 * moment, as Twilio would, before the caller hangs up. */
+	if (!c->ended && !exit_code)
+		pump(c, 300, REPLY_ENDED);
 	if (!c->ended)
 		hangup(c, true);
 	if (!exit_code && c->protocol_error)
