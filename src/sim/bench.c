@@ -21,6 +21,7 @@
 #include "twilio/signature.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -666,8 +667,62 @@ static void json_dist(FILE *f, const char *name, double *v, size_t n)
 	fprintf(f, ",\"n\":%zu}", n);
 }
 
+/* The server's own figures (prompt received -> token written), read from
+ * its status endpoint once the run is over. */
+struct server_lat {
+	bool ok;
+	double p50, p90, p99, max;
+	long long count;
+};
+
+static void read_server_latency(struct bench *b, struct server_lat *first,
+				struct server_lat *last)
+{
+	struct va_buf body = VA_BUF_INIT(1 << 20);
+	char url[600];
+	int status = 0;
+	json_t *j, *lat;
+
+	memset(first, 0, sizeof(*first));
+	memset(last, 0, sizeof(*last));
+	snprintf(url, sizeof(url), "%s/api/v1/relay/status", b->o.url);
+	if (va_sim_http("GET", url, NULL, NULL, 0, 5000, &status, &body, NULL) != VA_OK ||
+	    status != 200) {
+		va_buf_release(&body);
+		return;
+	}
+	j = json_loads(va_buf_cstr(&body), 0, NULL);
+	lat = j ? json_object_get(j, "latency") : NULL;
+	for (int i = 0; lat && i < 2; i++) {
+		json_t *d = json_object_get(lat, i ? "prompt_to_last_token" : "prompt_to_first_token");
+		struct server_lat *o = i ? last : first;
+		if (!json_is_object(d))
+			continue;
+		o->ok = true;
+		o->p50 = json_number_value(json_object_get(d, "p50_ms"));
+		o->p90 = json_number_value(json_object_get(d, "p90_ms"));
+		o->p99 = json_number_value(json_object_get(d, "p99_ms"));
+		o->max = json_number_value(json_object_get(d, "max_ms"));
+		o->count = (long long)json_integer_value(json_object_get(d, "count"));
+	}
+	json_decref(j);
+	va_buf_release(&body);
+}
+
+static void json_server(FILE *f, const char *name, const struct server_lat *s)
+{
+	if (!s->ok) {
+		fprintf(f, ",\"%s\":null", name);
+		return;
+	}
+	fprintf(f, ",\"%s\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"n\":%lld}",
+		name, s->p50, s->p90, s->p99, s->max, s->count);
+}
+
 static void report(struct bench *b)
 {
+	struct server_lat sfirst, slast;
+
 	int errors = b->err_connect + b->err_protocol + b->err_timeout;
 	double wall = (double)(b->t_end - b->t_start) / 1e9;
 	double prompt_wall = b->t_prompts ? (double)(b->t_end - b->t_prompts) / 1e9 : 0;
@@ -679,6 +734,7 @@ static void report(struct bench *b)
 		qsort(b->last_ms, b->n_last, sizeof(double), cmp_double);
 	if (b->rss_before_kib >= 0 && b->rss_idle_kib >= 0 && b->n_ready > 0)
 		per_call = (b->rss_idle_kib - b->rss_before_kib) / b->n_ready;
+	read_server_latency(b, &sfirst, &slast);
 	if (!b->o.json) {
 		printf("calls %d, prompts per call %d, replies %zu, wall %.3f s (prompt phase "
 		       "%.3f s)\n",
@@ -690,6 +746,11 @@ static void report(struct bench *b)
 		printf("last token ms:  p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
 		       pct(b->last_ms, b->n_last, 50), pct(b->last_ms, b->n_last, 90),
 		       pct(b->last_ms, b->n_last, 99), b->n_last ? b->last_ms[b->n_last - 1] : NAN);
+		if (sfirst.ok)
+			printf("server-measured (prompt received -> token written, last %lld "
+			       "replies): first p50 %.3f  p99 %.3f  max %.3f; last p50 %.3f  p99 %.3f\n",
+			       sfirst.count < 8192 ? sfirst.count : 8192, sfirst.p50, sfirst.p99,
+			       sfirst.max, slast.p50, slast.p99);
 		printf("errors %d (connect %d, protocol %d, timeout %d)\n", errors, b->err_connect,
 		       b->err_protocol, b->err_timeout);
 		if (b->rss_before_kib >= 0)
@@ -697,10 +758,13 @@ static void report(struct bench *b)
 			       "%ld KiB\n",
 			       b->rss_before_kib, b->n_ready, b->rss_idle_kib, per_call);
 	}
-	printf("{\"calls\":%d,\"prompts\":%d,", b->o.calls, b->o.prompts);
+	printf("{\"calls\":%d,\"prompts\":%d,\"think_ms\":%d,", b->o.calls, b->o.prompts,
+	       b->o.think_ms);
 	json_dist(stdout, "first_token_ms", b->first_ms, b->n_first);
 	putchar(',');
 	json_dist(stdout, "last_token_ms", b->last_ms, b->n_last);
+	json_server(stdout, "server_first_token_ms", &sfirst);
+	json_server(stdout, "server_last_token_ms", &slast);
 	printf(",\"errors\":%d,\"errors_connect\":%d,\"errors_protocol\":%d,\"errors_timeout\":%d,"
 	       "\"wall_s\":%.3f",
 	       errors, b->err_connect, b->err_protocol, b->err_timeout, wall);
