@@ -281,7 +281,13 @@ int va_relay_on_writeable(struct va_relay_conn *rc)
 		return -1;
 	if (!f) {
 		if (rc->closing) {
-			lws_close_reason(rc->wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+			/* lws drops a socket whose writable callback returns -1
+			 * without a Close frame, so write the frame here (opcode
+			 * value 4 is lws's internal LWS_WRITE_CLOSE), then close. */
+			unsigned char cl[LWS_PRE + 2];
+			cl[LWS_PRE] = (unsigned char)(LWS_CLOSE_STATUS_NORMAL >> 8);
+			cl[LWS_PRE + 1] = (unsigned char)(LWS_CLOSE_STATUS_NORMAL & 0xff);
+			lws_write(rc->wsi, cl + LWS_PRE, 2, (enum lws_write_protocol)4);
 			return -1;
 		}
 		return 0;
