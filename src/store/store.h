@@ -27,6 +27,7 @@
 #ifndef VA_STORE_STORE_H
 #define VA_STORE_STORE_H
 
+#include "schedule/appointment.h"
 #include "tenant/tenant.h"
 
 #include <stdbool.h>
@@ -107,6 +108,52 @@ int va_store_conv_save(struct va_store *s, const struct va_conv_row *c, va_store
 int va_store_turn_save(struct va_store *s, const struct va_turn_row *t, va_store_cb cb, void *arg);
 /* Loads a conversation and its turns; VA_E_NOTFOUND through cb if absent. */
 int va_store_conv_load(struct va_store *s, const char *session_id, va_store_load_cb cb, void *arg);
+
+/* ---- appointments ------------------------------------------------------
+ *
+ * Booking is atomic and the database itself refuses a second booking that
+ * overlaps a live one (status booked) of the same provider, so two calls
+ * booking the same slot at the same instant cannot both win — even from two
+ * processes on one database file. A refused booking completes with
+ * VA_E_EXISTS.
+ */
+
+typedef void (*va_store_appt_cb)(int status, const struct va_appointment *appt, void *arg);
+/* appts is owned by the store: valid only during the callback. */
+typedef void (*va_store_appt_list_cb)(int status, const struct va_appointment *appts, size_t n,
+				      void *arg);
+
+/* Books a (copied; id assigned when empty; status forced to booked;
+ * created/updated set). cb gets the stored appointment. Also records the
+ * patient (tenant, phone, name, dob) for later calls. */
+int va_store_appt_book(struct va_store *s, const struct va_appointment *a, va_store_appt_cb cb,
+		       void *arg);
+/* Appointments of tenant_id overlapping [from, to) (0, 0 = all), any status,
+ * ordered by start. */
+int va_store_appt_list(struct va_store *s, const char *tenant_id, int64_t from, int64_t to,
+		       va_store_appt_list_cb cb, void *arg);
+/* Upcoming (start >= from) booked appointments of tenant_id for a phone. */
+int va_store_appt_find_by_phone(struct va_store *s, const char *tenant_id, const char *phone,
+				int64_t from, va_store_appt_list_cb cb, void *arg);
+/* Cancels appointment id of tenant_id (VA_E_NOTFOUND if absent or another
+ * tenant's). cb gets the updated appointment. */
+int va_store_appt_cancel(struct va_store *s, const char *tenant_id, const char *id,
+			 va_store_appt_cb cb, void *arg);
+/* Moves appointment id to [start, end) with provider_id (NULL = keep), with
+ * the same overlap guarantee as booking (VA_E_EXISTS when taken). The row
+ * keeps its id; its status stays booked and it records that it was moved. */
+int va_store_appt_move(struct va_store *s, const char *tenant_id, const char *id, int64_t start,
+		       int64_t end, const char *provider_id, va_store_appt_cb cb, void *arg);
+/* Is this phone a known patient of tenant_id? cb status VA_OK with a
+ * synthesized appointment carrying patient_name/phone/dob, or VA_E_NOTFOUND. */
+int va_store_patient_find(struct va_store *s, const char *tenant_id, const char *phone,
+			  va_store_appt_cb cb, void *arg);
+
+/* Synchronous forms for the command line and tests. *out is malloc'ed. */
+int va_store_appt_book_sync(struct va_store *s, const struct va_appointment *a,
+			    struct va_appointment *out);
+int va_store_appt_list_sync(struct va_store *s, const char *tenant_id, int64_t from, int64_t to,
+			    struct va_appointment **out, size_t *n);
 
 void va_conv_row_release(struct va_conv_row *c);
 void va_turn_row_release(struct va_turn_row *t);
