@@ -566,14 +566,16 @@ void va_call_finish(struct va_call *c, const char *reason)
 		c->sink_ops = NULL;
 		srv->n_active--;
 	}
+	/* An agent turn opened for a reply that never came is not a turn. */
+	if (current_agent_turn(c) && current_agent_turn(c)->open &&
+	    current_agent_turn(c)->text.len == 0 && c->agent_turn == (long)c->n_turns - 1) {
+		va_buf_release(&c->turns[c->n_turns - 1].text);
+		free(c->turns[c->n_turns - 1].heard);
+		c->n_turns--;
+		c->agent_turn = -1;
+	}
 	if (current_agent_turn(c) && current_agent_turn(c)->open)
 		close_agent_turn(c, va_buf_cstr(&current_agent_turn(c)->text), true);
-	/* An agent turn opened for a reply that never came is not a turn. */
-	if (c->n_turns && c->turns[c->n_turns - 1].role == VA_TURN_AGENT &&
-	    c->turns[c->n_turns - 1].text.len == 0 && !c->turns[c->n_turns - 1].interrupted) {
-		va_buf_release(&c->turns[c->n_turns - 1].text);
-		c->n_turns--;
-	}
 	c->turn_id++;
 	c->agent->ops->on_end(c->agent);
 	set_state(c, VA_CALL_ENDED);

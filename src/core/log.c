@@ -4,6 +4,7 @@
 #include "core/err.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -41,38 +42,49 @@ int va_log_parse_level(const char *s, enum va_log_level *out)
 	return VA_E_INVAL;
 }
 
+static const char *quote_escape(unsigned char c, char tmp[2])
+{
+	if (c == '"')
+		return "\\\"";
+	if (c == '\\')
+		return "\\\\";
+	if (c == '\n')
+		return "\\n";
+	if (c < 0x20 || c == 0x7f)
+		return " ";
+	tmp[0] = (char)c;
+	tmp[1] = '\0';
+	return tmp;
+}
+
 const char *va_log_quote(char *dst, size_t dstsz, const char *s)
 {
-	size_t o = 0;
+	size_t o = 0, need = 2, room;
+	char tmp[2];
+	bool cut;
 
 	if (dstsz < 8) {
 		if (dstsz)
 			dst[0] = '\0';
 		return dst;
 	}
+	for (const char *p = s; p && *p; p++)
+		need += strlen(quote_escape((unsigned char)*p, tmp));
+	/* Whole value when it fits; otherwise as much as fits before "...". */
+	cut = need + 1 > dstsz;
+	room = cut ? dstsz - 6 : dstsz - 2;
 	dst[o++] = '"';
 	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		const char *esc = NULL;
-		char tmp[2] = {(char)c, 0};
-		if (c == '"')
-			esc = "\\\"";
-		else if (c == '\\')
-			esc = "\\\\";
-		else if (c == '\n')
-			esc = "\\n";
-		else if (c < 0x20 || c == 0x7f)
-			esc = " ";
-		else
-			esc = tmp;
+		const char *esc = quote_escape((unsigned char)*s, tmp);
 		size_t n = strlen(esc);
-		if (o + n + 5 > dstsz) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
+		if (o + n > room)
 			break;
-		}
 		memcpy(dst + o, esc, n);
 		o += n;
+	}
+	if (cut) {
+		memcpy(dst + o, "...", 3);
+		o += 3;
 	}
 	dst[o++] = '"';
 	dst[o] = '\0';
@@ -113,7 +125,7 @@ void va_log_write(enum va_log_level lvl, const char *sub, const char *call, cons
 	}
 	/* A peer-supplied value must never break the one-line-per-event rule. */
 	for (size_t i = 0; i < o; i++)
-		if (line[i] == '\n' || line[i] == '\r')
+		if ((unsigned char)line[i] < 0x20)
 			line[i] = ' ';
 	line[o++] = '\n';
 	ssize_t w = write(STDERR_FILENO, line, o);

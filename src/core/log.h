@@ -26,7 +26,7 @@ void va_log_write(enum va_log_level lvl, const char *sub, const char *call, cons
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Quotes s for a logfmt value into dst (always NUL-terminated, truncated with
- * "…" if needed); returns dst so it can be used inline as a %s argument. */
+ * "..." if needed); returns dst so it can be used inline as a %s argument. */
 const char *va_log_quote(char *dst, size_t dstsz, const char *s);
 
 #define VA_LOG(lvl, sub, call, event, ...)                                                         \

@@ -102,7 +102,11 @@ static void test_quote_escapes(void **state)
 	assert_string_equal(va_log_quote(q, sizeof(q), "a\\b"), "\"a\\\\b\"");
 	assert_string_equal(va_log_quote(q, sizeof(q), "line1\nline2"), "\"line1\\nline2\"");
 	/* Other control characters (and DEL) become spaces. */
-	assert_string_equal(va_log_quote(q, sizeof(q), "a\rb\tc\x01" "d\x1b" "e\x7f" "f"),
+	assert_string_equal(va_log_quote(q, sizeof(q),
+					 "a\rb\tc\x01"
+					 "d\x1b"
+					 "e\x7f"
+					 "f"),
 			    "\"a b c d e f\"");
 	/* A forged logfmt line cannot come through. */
 	va_log_quote(q, sizeof(q), "x\" level=error event=forged\n ts=");
