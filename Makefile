@@ -35,6 +35,7 @@ test: build test-build
 
 bench: build
 	@sh bench/run.sh
+	@./build/voiceai-bench-agent
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

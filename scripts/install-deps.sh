@@ -7,7 +7,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config git
 libwebsockets-dev libuv1-dev libjansson-dev libsqlite3-dev libssl-dev
-libcurl4-openssl-dev libcmocka-dev clang libclang-rt-14-dev llvm
+libcurl4-openssl-dev libcmocka-dev clang libclang-rt-14-dev llvm tzdata
 curl ca-certificates procps"
 
 missing=""

@@ -18,6 +18,7 @@
 #ifndef VA_AGENT_AGENT_H
 #define VA_AGENT_AGENT_H
 
+#include "core/tz.h"
 #include "tenant/tenant.h"
 
 #include <stddef.h>
@@ -45,15 +46,21 @@ struct va_agent_host_ops {
 
 /* Facts about the call given to an agent at creation. Strings are borrowed
  * for the duration of create(); the agent copies what it keeps. */
+struct va_store;
+struct va_holds;
+
 struct va_agent_call {
 	uv_loop_t *loop;
-	const struct va_tenant *tenant;
+	/* Borrowed for the call's life (owned by the server): */
+	const struct va_tenant *tenant; /* content may change between callbacks */
+	const struct va_tz *tz;		/* the practice's zone */
+	struct va_store *store;		/* appointments, patients (completion-based) */
+	struct va_holds *holds;		/* soft holds on offered slots */
 	const char *call_sid;
 	const char *session_id;
 	const char *from;
 	const char *to;
 	const char *caller_name;
-	int resumed; /* 1 when a dropped session of the same call came back */
 };
 
 struct va_agent_ops {

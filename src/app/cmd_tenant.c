@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/log.h"
 #include "http/tenant_json.h"
 #include "store/store.h"
 
@@ -65,6 +66,9 @@ int va_cmd_tenant(int argc, char **argv)
 
 	if (!db || !*db)
 		db = "var/voiceai.db";
+	/* A command prints its result; routine store events are noise here. */
+	if (!getenv("LOG_LEVEL"))
+		va_log_set_level(VA_LOG_WARN);
 	for (; a < argc; a++) {
 		if (!strcmp(argv[a], "--db") && a + 1 < argc)
 			db = argv[++a];

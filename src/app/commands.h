@@ -4,5 +4,8 @@
 #define VA_APP_COMMANDS_H
 
 int va_cmd_tenant(int argc, char **argv);
+int va_cmd_appointments(int argc, char **argv);
+int va_cmd_when(int argc, char **argv);
+int va_cmd_understand(int argc, char **argv);
 
 #endif

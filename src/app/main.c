@@ -3,6 +3,7 @@
  * main.c - the voiceai binary: one executable, one subcommand per job.
  */
 #include "agent/agent.h"
+#include "agent/receptionist.h"
 #include "app/commands.h"
 #include "app/server.h"
 #include "sim/sim.h"
@@ -10,7 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The first is the default; `--agent echo` picks the loopback agent. */
 static const struct va_agent_factory *const agents[] = {
+	&va_agent_receptionist_factory,
 	&va_agent_echo_factory,
 	NULL,
 };
@@ -23,6 +26,9 @@ static void usage(FILE *out)
 		     "  call     simulate a phone call against a server, as Twilio would\n"
 		     "  bench    open many concurrent simulated calls and measure latency\n"
 		     "  tenant   add, list or show practices\n"
+		     "  appointments  list a practice's appointments\n"
+		     "  when     show how a date/time phrase is understood\n"
+		     "  understand    show what the receptionist understands in an utterance\n"
 		     "  version  print the version\n");
 }
 
@@ -42,6 +48,12 @@ int main(int argc, char **argv)
 		return va_cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "tenant"))
 		return va_cmd_tenant(argc - 1, argv + 1);
+	if (!strcmp(cmd, "appointments"))
+		return va_cmd_appointments(argc - 1, argv + 1);
+	if (!strcmp(cmd, "when"))
+		return va_cmd_when(argc - 1, argv + 1);
+	if (!strcmp(cmd, "understand"))
+		return va_cmd_understand(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("voiceai %s\n", VOICEAI_VERSION);
 		return 0;

@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "schedule/slots.h"
 
 #include <libwebsockets.h>
 
@@ -25,24 +26,66 @@
 
 #define DRAIN_POLL_MS 100
 
-const struct va_tenant *va_server_tenant(const struct va_server *srv, const char *id)
+static long tenant_index(const struct va_server *srv, const char *id)
 {
 	for (size_t i = 0; i < srv->n_tenants; i++)
-		if (!strcmp(srv->tenants[i].id, id))
-			return &srv->tenants[i];
-	return NULL;
+		if (!strcmp(srv->tenants[i]->id, id))
+			return (long)i;
+	return -1;
+}
+
+const struct va_tenant *va_server_tenant(const struct va_server *srv, const char *id)
+{
+	long i = tenant_index(srv, id);
+	return i < 0 ? NULL : srv->tenants[i];
+}
+
+const struct va_tz *va_server_tenant_tz(const struct va_server *srv, const char *id)
+{
+	long i = tenant_index(srv, id);
+	return i < 0 ? NULL : srv->tzs[i];
+}
+
+static struct va_tz *load_zone(const char *name)
+{
+	struct va_tz *tz = NULL;
+
+	if (va_tz_load(name, &tz) != VA_OK && va_tz_load("UTC", &tz) != VA_OK)
+		return NULL;
+	return tz;
 }
 
 void va_server_tenant_put(struct va_server *srv, const struct va_tenant *t)
 {
-	for (size_t i = 0; i < srv->n_tenants; i++) {
-		if (!strcmp(srv->tenants[i].id, t->id)) {
-			srv->tenants[i] = *t;
-			return;
+	long i = tenant_index(srv, t->id);
+
+	if (i >= 0) {
+		if (strcmp(srv->tenants[i]->timezone, t->timezone) != 0) {
+			va_tz_free(srv->tzs[i]);
+			srv->tzs[i] = load_zone(t->timezone);
 		}
+		*srv->tenants[i] = *t;
+		return;
 	}
 	srv->tenants = va_xrealloc(srv->tenants, (srv->n_tenants + 1) * sizeof(*srv->tenants));
-	srv->tenants[srv->n_tenants++] = *t;
+	srv->tzs = va_xrealloc(srv->tzs, (srv->n_tenants + 1) * sizeof(*srv->tzs));
+	srv->tenants[srv->n_tenants] = va_xmalloc(sizeof(struct va_tenant));
+	*srv->tenants[srv->n_tenants] = *t;
+	srv->tzs[srv->n_tenants] = load_zone(t->timezone);
+	srv->n_tenants++;
+}
+
+void va_server_tenants_free(struct va_server *srv)
+{
+	for (size_t i = 0; i < srv->n_tenants; i++) {
+		free(srv->tenants[i]);
+		va_tz_free(srv->tzs[i]);
+	}
+	free(srv->tenants);
+	free(srv->tzs);
+	srv->tenants = NULL;
+	srv->tzs = NULL;
+	srv->n_tenants = 0;
 }
 
 /* ---- shutdown --------------------------------------------------------- */
@@ -170,7 +213,7 @@ static void banner(const struct va_server *srv)
 	printf("VoiceAI %s listening on %s:%d (agent: %s, database: %s)\n", VOICEAI_VERSION,
 	       srv->cfg.bind, srv->port, srv->agent->name, srv->cfg.db_path);
 	for (size_t i = 0; i < srv->n_tenants; i++) {
-		const struct va_tenant *t = &srv->tenants[i];
+		const struct va_tenant *t = srv->tenants[i];
 		printf("\n  practice %s (%s)\n", t->id, t->name);
 		printf("    Twilio voice webhook (POST): %s/api/v1/voice/%s\n", pub[0] ? pub : local,
 		       t->id);
@@ -178,7 +221,7 @@ static void banner(const struct va_server *srv)
 		       pub[0] ? "<PUBLIC_URL as wss://>" : "ws://localhost:…", t->id);
 	}
 	printf("\n  Call it without a phone:  ./build/voiceai call %s --url %s\n",
-	       demo ? demo->id : (srv->n_tenants ? srv->tenants[0].id : "TENANT"), local);
+	       demo ? demo->id : (srv->n_tenants ? srv->tenants[0]->id : "TENANT"), local);
 	printf("  Live status:              curl %s/api/v1/relay/status\n", local);
 	if (!pub[0])
 		printf("  For real calls, set PUBLIC_URL to the https address Twilio reaches "
@@ -226,6 +269,7 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 	uv_loop_init(&loop);
 	srv->loop = &loop;
 	srv->started_ms = va_clock_wall_ms();
+	srv->holds = va_holds_new();
 	va_latency_init(&srv->first_token);
 	va_latency_init(&srv->last_token);
 
@@ -276,7 +320,8 @@ out:
 	}
 	if (uv_loop_close(&loop) != 0)
 		VA_WARN("server", NULL, "loop_not_empty_at_exit", "");
-	free(srv->tenants);
+	va_server_tenants_free(srv);
+	va_holds_free(srv->holds);
 	free(srv);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include "app/config.h"
 #include "core/latency.h"
 #include "store/store.h"
+#include "core/tz.h"
 #include "tenant/tenant.h"
 
 #include <stdint.h>
@@ -19,6 +20,7 @@
 
 struct lws_context;
 struct va_call;
+struct va_holds;
 
 struct va_server {
 	uv_loop_t *loop;
@@ -27,8 +29,13 @@ struct va_server {
 	struct va_store *store;
 	int port; /* the port actually bound */
 
-	struct va_tenant *tenants; /* cache of the store's tenants, by id */
+	/* Cache of the store's tenants. Each entry is heap-allocated and updated
+	 * in place, so a borrowed pointer stays valid for the server's life
+	 * (tenants are never deleted while it runs). tzs[i] is tenants[i]'s zone. */
+	struct va_tenant **tenants;
+	struct va_tz **tzs;
 	size_t n_tenants;
+	struct va_holds *holds; /* slots offered to callers, held for a while */
 
 	struct va_call *calls; /* live and detached calls (list) */
 	size_t n_calls;		/* calls in the list */
@@ -55,8 +62,13 @@ struct va_server {
 	uv_idle_t *stop_idle;
 };
 
-/* Borrowed tenant by id, or NULL. Valid until the next tenant change. */
+/* Borrowed tenant by id, or NULL. Valid for the server's life; its content
+ * may change (an API update) between loop callbacks. */
 const struct va_tenant *va_server_tenant(const struct va_server *srv, const char *id);
+/* Frees the tenant cache (shutdown, tests). */
+void va_server_tenants_free(struct va_server *srv);
+/* The tenant's time zone (loaded with it; UTC if its zone could not be read). */
+const struct va_tz *va_server_tenant_tz(const struct va_server *srv, const char *id);
 /* Inserts or replaces the tenant in the cache (the caller persists it). */
 void va_server_tenant_put(struct va_server *srv, const struct va_tenant *t);
 

@@ -423,6 +423,9 @@ int va_call_setup(struct va_server *srv, const char *tenant_id, const struct va_
 	info = (struct va_agent_call){
 		.loop = srv->loop,
 		.tenant = tenant,
+		.tz = va_server_tenant_tz(srv, tenant_id),
+		.store = srv->store,
+		.holds = srv->holds,
 		.call_sid = c->call_sid,
 		.session_id = c->session_id,
 		.from = c->from,

@@ -24,7 +24,9 @@ struct va_civil {
 };
 
 /* Loads zone name ("America/New_York", "UTC"). VA_E_NOTFOUND for an unknown
- * zone, VA_E_PARSE for a bad file. Free with va_tz_free. */
+ * zone, VA_E_PARSE for a bad file, VA_E_INVAL for a name that could escape
+ * the zone directory (leading '/', "..", characters outside [A-Za-z0-9/_+-]).
+ * "UTC" and "Etc/UTC" are built in. Caller owns *out; free with va_tz_free. */
 int va_tz_load(const char *name, struct va_tz **out);
 void va_tz_free(struct va_tz *tz);
 const char *va_tz_name(const struct va_tz *tz);

@@ -86,6 +86,7 @@ void va_routes_healthz(struct va_http_req *r);
 void va_routes_conversation(struct va_http_req *r);
 void va_routes_tenants(struct va_http_req *r);
 void va_routes_tenant(struct va_http_req *r);
+void va_routes_appointments(struct va_http_req *r);
 
 /* Fills r's path, query, headers and route from wsi's request (both for
  * plain requests and WebSocket handshakes). r->srv must be set. */

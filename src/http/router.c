@@ -6,7 +6,7 @@
 
 static const char *const route_names[] = {
 	"not_found", "healthz", "voice", "voice_stream", "voice_action", "voice_gather",
-	"relay_status", "conversation", "tenants", "tenant",
+	"relay_status", "conversation", "tenants", "tenant", "appointments", "appointment",
 };
 
 const char *va_route_name(enum va_route r)
@@ -67,12 +67,12 @@ static int take_id(const char *s, size_t n, char *dst)
 
 void va_route_match(const char *path, size_t len, struct va_route_match *m)
 {
-	const char *seg[6];
-	size_t sl[6];
+	const char *seg[7];
+	size_t sl[7];
 	int n;
 
 	memset(m, 0, sizeof(*m));
-	n = split(path, len, seg, sl, 6);
+	n = split(path, len, seg, sl, 7);
 	if (n == 1 && is(seg[0], sl[0], "healthz")) {
 		m->route = VA_ROUTE_HEALTHZ;
 		return;
@@ -108,5 +108,14 @@ void va_route_match(const char *path, size_t len, struct va_route_match *m)
 			m->route = VA_ROUTE_TENANTS;
 		else if (n == 4 && take_id(seg[3], sl[3], m->tenant_id))
 			m->route = VA_ROUTE_TENANT;
+		else if (n >= 5 && is(seg[4], sl[4], "appointments") &&
+			 take_id(seg[3], sl[3], m->tenant_id)) {
+			if (n == 5)
+				m->route = VA_ROUTE_APPOINTMENTS;
+			else if (n == 6 && take_id(seg[5], sl[5], m->item_id))
+				m->route = VA_ROUTE_APPOINTMENT;
+		}
+		if (m->route == VA_ROUTE_NOT_FOUND)
+			m->tenant_id[0] = '\0';
 	}
 }

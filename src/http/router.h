@@ -20,6 +20,8 @@ enum va_route {
 	VA_ROUTE_CONVERSATION,	/* /api/v1/conversations/{session} */
 	VA_ROUTE_TENANTS,	/* /api/v1/tenants */
 	VA_ROUTE_TENANT,	/* /api/v1/tenants/{tenant} */
+	VA_ROUTE_APPOINTMENTS,	/* /api/v1/tenants/{tenant}/appointments */
+	VA_ROUTE_APPOINTMENT,	/* /api/v1/tenants/{tenant}/appointments/{item} */
 };
 
 #define VA_ROUTE_ID_MAX 64
@@ -28,6 +30,7 @@ struct va_route_match {
 	enum va_route route;
 	char tenant_id[VA_ROUTE_ID_MAX];
 	char session_id[VA_ROUTE_ID_MAX];
+	char item_id[VA_ROUTE_ID_MAX]; /* appointment id */
 };
 
 /* Matches path (no query string; a single trailing slash is tolerated).

@@ -296,7 +296,7 @@ void va_routes_tenants(struct va_http_req *r)
 		for (size_t i = 0; i < r->srv->n_tenants; i++) {
 			if (i)
 				va_buf_append_str(&b, ",");
-			va_tenant_to_json(&r->srv->tenants[i], &b);
+			va_tenant_to_json(r->srv->tenants[i], &b);
 		}
 		va_buf_append_str(&b, "]}");
 		va_http_respond(r, 200, "application/json", b.data, b.len);

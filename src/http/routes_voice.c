@@ -188,9 +188,10 @@ void va_routes_voice_action(struct va_http_req *r)
 			va_call_finish(c, "ended");
 		va_twiml_say_hangup(&out, "Goodbye.");
 	} else if (!strcasecmp(session_status, "ended")) {
+		/* The agent ended the session after saying goodbye itself. */
 		if (c)
 			va_call_finish(c, "ended");
-		va_twiml_say_hangup(&out, "Thank you for calling. Goodbye.");
+		va_twiml_say_hangup(&out, NULL);
 	} else if (!strcmp(err, "39001") || (c && va_call_relay_failures(c) >= 1)) {
 		/* Our WebSocket cannot be reached, or it failed again after a
 		 * resume: continue turn by turn over plain webhooks. */

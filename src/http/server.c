@@ -244,6 +244,10 @@ static void dispatch(struct va_http_req *r)
 	case VA_ROUTE_TENANT:
 		va_routes_tenant(r);
 		break;
+	case VA_ROUTE_APPOINTMENTS:
+	case VA_ROUTE_APPOINTMENT:
+		va_routes_appointments(r);
+		break;
 	default:
 		va_http_error(r, 404, "not found");
 	}

@@ -5,6 +5,7 @@
  * and sizes. Nothing past this file sees json_t.
  */
 #include "http/tenant_json.h"
+#include "tenant/practice_json.h"
 #include "core/alloc.h"
 #include "core/err.h"
 
@@ -255,6 +256,22 @@ int va_tenant_from_json(const char *data, size_t len, struct va_tenant *inout, b
 		if (rc)
 			goto out;
 	}
+	v = json_object_get(root, "practice");
+	if (v && !json_is_null(v)) {
+		char *doc = json_is_object(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+		char pwhy[200] = "";
+		if (!doc) {
+			rc = fail(why, whysz, "practice", "must be an object");
+			goto out;
+		}
+		/* Lists given replace the defaults; what is left out keeps them. */
+		rc = va_practice_from_json(doc, strlen(doc), &tmp.practice, true, pwhy, sizeof(pwhy));
+		free(doc);
+		if (rc) {
+			rc = fail(why, whysz, "practice", pwhy);
+			goto out;
+		}
+	}
 	rc = va_tenant_validate(&tmp, why, whysz);
 	if (rc)
 		goto out;
@@ -319,6 +336,15 @@ int va_tenant_to_json(const struct va_tenant *t, struct va_buf *out)
 	    json_object_set_new(relay, "preset", json_string(va_preset_name(t->relay.preset))) ||
 	    json_object_set(root, "relay", relay))
 		goto out;
+	{
+		struct va_buf pb = VA_BUF_INIT(1 << 20);
+		json_t *pj = NULL;
+		if (va_practice_to_json(&t->practice, &pb) == VA_OK)
+			pj = json_loads(va_buf_cstr(&pb), 0, NULL);
+		va_buf_release(&pb);
+		if (!pj || json_object_set_new(root, "practice", pj))
+			goto out;
+	}
 	if (json_dump_callback(root, dump_cb, out, JSON_COMPACT)) {
 		rc = VA_E_TOOBIG;
 		goto out;

@@ -86,6 +86,10 @@ enum va_symptom {
 	VA_SYMPTOM__COUNT
 };
 
+/* choice for "the last one": the caller of va_understand knows how many
+ * options it offered. */
+#define VA_CHOICE_LAST (-1)
+
 enum va_urgency {
 	VA_URGENCY_NONE = 0,
 	VA_URGENCY_URGENT, /* same or next day */

@@ -105,6 +105,7 @@ static void usage(FILE *f)
 	      "  /expect-end TEXT     fail unless the session ended and the action callback's\n"
 	      "                       TwiML contains TEXT (e.g. <Dial>)\n"
 	      "  /hangup              hang up (close 1000, then the action callback)\n"
+	      "  /silence             send an empty prompt (the caller said nothing)\n"
 	      "  # comment, blank     skipped in scripts\n"
 	      "\n"
 	      "Exit: 0 ok, 1 failed /expect or protocol error, 2 connection failure,\n"
@@ -626,6 +627,9 @@ static int run_script(struct call *c, FILE *in)
 		enum reply_result want = next_interrupt ? REPLY_FIRST : REPLY_DONE;
 
 		if (is_cmd(l, "/expect-end", &arg)) {
+			/* The end may still be on its way after the last reply. */
+			if (!c->ended)
+				pump(c, c->o->timeout_ms, REPLY_ENDED);
 			if (!c->ended || !c->end_twiml || !contains_ci(c->end_twiml, arg)) {
 				printf("FAIL: /expect-end %s: %s\n", arg,
 				       c->end_twiml ? c->end_twiml : "(no end/action TwiML)");
@@ -655,6 +659,17 @@ static int run_script(struct call *c, FILE *in)
 		} else if (c->ended) {
 			printf("FAIL: the session is over; not sent: %s\n", l);
 			exit_code = EXIT_FAILED_EXPECT;
+		} else if (is_cmd(l, "/silence", &arg)) {
+			/* What Twilio sends when the caller says nothing audible. */
+			enum reply_result r;
+			if (send_prompt(c, "", true))
+				break;
+			r = pump(c, c->o->timeout_ms, want);
+			if (r == REPLY_TIMEOUT) {
+				close_line(c, " [timed out]");
+				printf("FAIL: no reply to silence within %d ms\n", c->o->timeout_ms);
+				exit_code = EXIT_FAILED_EXPECT;
+			}
 		} else if (is_cmd(l, "/interrupt", &arg)) {
 			if (!send_interrupt(c, true))
 				drain_cut_reply(c, 150);

@@ -76,6 +76,65 @@ static const char *const migrations[] = {
     " last_token_us INTEGER NOT NULL DEFAULT -1,"
     " PRIMARY KEY (session_id, seq)"
     ");",
+    /* 2: patients, appointments, and the database's own guard against double
+     * booking. The triggers are the invariant, whatever the code does: a
+     * booked row may not overlap [start_s, end_s) of another booked row of the
+     * same tenant and provider (touching ends do not overlap). Only booked rows
+     * count, so a cancelled slot can be booked again. The message 'slot taken'
+     * is matched by appointments_sqlite.c. */
+    "CREATE TABLE patients ("
+    " tenant_id TEXT NOT NULL,"
+    " phone TEXT NOT NULL,"
+    " name TEXT NOT NULL DEFAULT '',"
+    " dob TEXT NOT NULL DEFAULT '',"
+    " created_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (tenant_id, phone)"
+    ");"
+    "CREATE TABLE appointments ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " tenant_id TEXT NOT NULL,"
+    " patient_name TEXT NOT NULL DEFAULT '',"
+    " phone TEXT NOT NULL DEFAULT '',"
+    " dob TEXT NOT NULL DEFAULT '',"
+    " new_patient INTEGER NOT NULL DEFAULT 0,"
+    " service TEXT NOT NULL DEFAULT '',"
+    " provider_id TEXT NOT NULL,"
+    " start_s INTEGER NOT NULL,"
+    " end_s INTEGER NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'booked',"
+    " urgent INTEGER NOT NULL DEFAULT 0,"
+    " notes TEXT NOT NULL DEFAULT '',"
+    " session_id TEXT NOT NULL DEFAULT '',"
+    " moved_from_s INTEGER,"
+    " created_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL,"
+    " CHECK (end_s > start_s)"
+    ");"
+    "CREATE INDEX appointments_tenant_start ON appointments(tenant_id, start_s);"
+    "CREATE INDEX appointments_tenant_phone ON appointments(tenant_id, phone);"
+    /* What the triggers search: live rows of one provider by start. */
+    "CREATE INDEX appointments_booked_provider ON appointments(tenant_id, provider_id, start_s)"
+    " WHERE status = 'booked';"
+    "CREATE TRIGGER appointments_no_overlap_insert BEFORE INSERT ON appointments"
+    " WHEN NEW.status = 'booked'"
+    " BEGIN"
+    " SELECT RAISE(ABORT, 'slot taken') FROM appointments"
+    " WHERE tenant_id = NEW.tenant_id AND provider_id = NEW.provider_id"
+    " AND status = 'booked' AND id <> NEW.id"
+    " AND start_s < NEW.end_s AND end_s > NEW.start_s;"
+    " END;"
+    "CREATE TRIGGER appointments_no_overlap_update"
+    " BEFORE UPDATE OF tenant_id, provider_id, start_s, end_s, status ON appointments"
+    " WHEN NEW.status = 'booked'"
+    " BEGIN"
+    " SELECT RAISE(ABORT, 'slot taken') FROM appointments"
+    " WHERE tenant_id = NEW.tenant_id AND provider_id = NEW.provider_id"
+    " AND status = 'booked' AND id <> NEW.id"
+    " AND start_s < NEW.end_s AND end_s > NEW.start_s;"
+    " END;",
+    /* 3: the practice's schedule document (hours, providers, services, plans) */
+    "ALTER TABLE tenants ADD COLUMN practice_json TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -115,7 +115,8 @@ int va_store_conv_load(struct va_store *s, const char *session_id, va_store_load
  * overlaps a live one (status booked) of the same provider, so two calls
  * booking the same slot at the same instant cannot both win — even from two
  * processes on one database file. A refused booking completes with
- * VA_E_EXISTS.
+ * VA_E_EXISTS; VA_E_AGAIN means another writer held the file past the busy
+ * timeout (nothing was written).
  */
 
 typedef void (*va_store_appt_cb)(int status, const struct va_appointment *appt, void *arg);
@@ -136,12 +137,14 @@ int va_store_appt_list(struct va_store *s, const char *tenant_id, int64_t from, 
 int va_store_appt_find_by_phone(struct va_store *s, const char *tenant_id, const char *phone,
 				int64_t from, va_store_appt_list_cb cb, void *arg);
 /* Cancels appointment id of tenant_id (VA_E_NOTFOUND if absent or another
- * tenant's). cb gets the updated appointment. */
+ * tenant's). cb gets the updated appointment. Cancelling a cancelled one is
+ * VA_OK; a completed or no-show one is VA_E_STATE. */
 int va_store_appt_cancel(struct va_store *s, const char *tenant_id, const char *id,
 			 va_store_appt_cb cb, void *arg);
 /* Moves appointment id to [start, end) with provider_id (NULL = keep), with
  * the same overlap guarantee as booking (VA_E_EXISTS when taken). The row
- * keeps its id; its status stays booked and it records that it was moved. */
+ * keeps its id; its status stays booked and it records that it was moved.
+ * VA_E_NOTFOUND as for cancel; VA_E_STATE unless it is booked. */
 int va_store_appt_move(struct va_store *s, const char *tenant_id, const char *id, int64_t start,
 		       int64_t end, const char *provider_id, va_store_appt_cb cb, void *arg);
 /* Is this phone a known patient of tenant_id? cb status VA_OK with a

@@ -61,6 +61,32 @@ int va_store__worker_submit(struct va_store_worker *w, struct va_store_job *j);
  * on the calling (loop) thread and closes the async handle. */
 void va_store__worker_stop(struct va_store_worker *w);
 
+/*
+ * The connection, for the other files of src/store/ (appointments_sqlite.c).
+ * struct va_store stays private to store_sqlite.c; these are its seams.
+ */
+struct va_store;
+
+/* Statement slots a store keeps for the other files (each file owns a range). */
+#define VA_STORE__EXT_STMTS 32
+
+/* Serializes the connection between the storage thread and the sync calls.
+ * Jobs' run functions are already called with it held. */
+void va_store__lock(struct va_store *s);
+void va_store__unlock(struct va_store *s);
+/* The connection (lock held). */
+sqlite3 *va_store__db(struct va_store *s);
+/* The prepared statement cached in slot (0..VA_STORE__EXT_STMTS-1), prepared
+ * from sql on first use; every use of a slot must pass the same sql. Lock held. */
+int va_store__stmt(struct va_store *s, int slot, const char *sql, sqlite3_stmt **out);
+/* Resets a cached statement and clears its bindings (NULL is fine). */
+void va_store__stmt_done(sqlite3_stmt *st);
+/* Logs op with SQLite's message (never the row values); returns VA_E_DB. */
+int va_store__db_error(struct va_store *s, const char *op);
+/* Queues j on the storage thread: VA_E_INVAL without a store, VA_E_STATE when
+ * it was opened without a loop, else as va_store__worker_submit. */
+int va_store__submit(struct va_store *s, struct va_store_job *j);
+
 /* Applies the migrations the database lacks, one transaction each. */
 int va_store__migrate(sqlite3 *db, char *why, size_t whysz);
 /* The schema version this build migrates to (number of migrations). */

@@ -10,6 +10,7 @@
  */
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "tenant/practice_json.h"
 
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -34,6 +35,8 @@ enum stmt_id {
 	ST_CONV_COUNT,
 	ST_TURN_SAVE,
 	ST_TURNS_GET,
+	ST_PRACTICE_PUT,
+	ST_PRACTICE_GET,
 	ST__COUNT
 };
 
@@ -86,6 +89,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 		      " preset = excluded.preset,"
 		      " updated_at = excluded.updated_at",
     [ST_TENANT_GET] = "SELECT " TENANT_COLS " FROM tenants WHERE id = ?1",
+    /* The schedule is one document: lists of providers, services, closures. */
+    [ST_PRACTICE_PUT] = "UPDATE tenants SET practice_json = ?2 WHERE id = ?1",
+    [ST_PRACTICE_GET] = "SELECT practice_json FROM tenants WHERE id = ?1",
     [ST_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY id",
     /* An upsert, not REPLACE: REPLACE deletes the row, which would cascade
      * to the conversation's turns. */
@@ -114,7 +120,8 @@ struct va_store {
 	/* Serializes the connection and the statement cache between the storage
 	 * thread and the sync calls. */
 	pthread_mutex_t db_mu;
-	sqlite3_stmt *stmt[ST__COUNT]; /* prepared on first use, under db_mu */
+	sqlite3_stmt *stmt[ST__COUNT];		     /* prepared on first use, under db_mu */
+	sqlite3_stmt *ext_stmt[VA_STORE__EXT_STMTS]; /* the other files' (store_internal.h) */
 	bool has_worker;
 	struct va_store_worker worker;
 };
@@ -260,7 +267,98 @@ static void unlock_db(struct va_store *s)
 	pthread_mutex_unlock(&s->db_mu);
 }
 
+/* ---- seams for the other files of src/store/ ---------------------------- */
+
+void va_store__lock(struct va_store *s)
+{
+	lock_db(s);
+}
+
+void va_store__unlock(struct va_store *s)
+{
+	unlock_db(s);
+}
+
+sqlite3 *va_store__db(struct va_store *s)
+{
+	return s->db;
+}
+
+int va_store__stmt(struct va_store *s, int slot, const char *sql, sqlite3_stmt **out)
+{
+	if (slot < 0 || slot >= VA_STORE__EXT_STMTS)
+		return VA_E_INVAL;
+	if (!s->ext_stmt[slot] && sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+						     &s->ext_stmt[slot], NULL) != SQLITE_OK)
+		return db_error(s, "prepare");
+	*out = s->ext_stmt[slot];
+	return VA_OK;
+}
+
+void va_store__stmt_done(sqlite3_stmt *st)
+{
+	stmt_done(st);
+}
+
+int va_store__db_error(struct va_store *s, const char *op)
+{
+	return db_error(s, op);
+}
+
 /* ---- operations (connection locked) ------------------------------------ */
+
+static int practice_put_locked(struct va_store *s, const struct va_tenant *t)
+{
+	struct va_buf doc = VA_BUF_INIT(1 << 20);
+	sqlite3_stmt *st = NULL;
+	struct va_practice p = t->practice;
+	int rc;
+
+	/* What a practice leaves out is the defaults' (practice.h): stored so. */
+	va_practice_fill_defaults(&p, 0);
+	rc = va_practice_to_json(&p, &doc);
+
+	if (rc == VA_OK)
+		rc = stmt_get(s, ST_PRACTICE_PUT, &st);
+	if (rc == VA_OK) {
+		if (sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 2, va_buf_cstr(&doc), (int)doc.len, SQLITE_STATIC) !=
+			SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE)
+			rc = db_error(s, "practice_put");
+		stmt_done(st);
+	}
+	va_buf_release(&doc);
+	return rc;
+}
+
+/* A tenant saved before the schedule existed reads back with the defaults. */
+static int practice_get_locked(struct va_store *s, struct va_tenant *t)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *doc;
+	char why[160];
+	int rc = stmt_get(s, ST_PRACTICE_GET, &st);
+
+	memset(&t->practice, 0, sizeof(t->practice));
+	if (rc)
+		return rc;
+	if (sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = db_error(s, "practice_get");
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW && (doc = sqlite3_column_text(st, 0)) != NULL &&
+	    va_practice_from_json((const char *)doc, (size_t)sqlite3_column_bytes(st, 0),
+				  &t->practice, false, why, sizeof(why)) != VA_OK) {
+		VA_ERROR("store", NULL, "sqlite_error", "op=practice_read err=\"bad document\"");
+		rc = VA_E_DB;
+	}
+out:
+	stmt_done(st);
+	if (rc == VA_OK)
+		va_practice_fill_defaults(&t->practice, 0);
+	return rc;
+}
 
 static int tenant_put_locked(struct va_store *s, const struct va_tenant *t)
 {
@@ -289,6 +387,8 @@ static int tenant_put_locked(struct va_store *s, const struct va_tenant *t)
 	if (src != SQLITE_DONE)
 		rc = db_error(s, "tenant_put");
 	stmt_done(st);
+	if (rc == VA_OK)
+		rc = practice_put_locked(s, t);
 	return rc;
 }
 
@@ -307,7 +407,7 @@ static int read_tenant(struct va_store *s, sqlite3_stmt *st, struct va_tenant *t
 	for (int p = 0; p < VA_PRESET__COUNT; p++) {
 		if (preset && strcmp((const char *)preset, preset_names[p]) == 0) {
 			t->relay.preset = (enum va_line_preset)p;
-			return VA_OK;
+			return practice_get_locked(s, t);
 		}
 	}
 	VA_ERROR("store", NULL, "sqlite_error", "op=tenant_read err=\"unknown preset\"");
@@ -617,6 +717,8 @@ static void store_destroy(struct va_store *s)
 {
 	for (int i = 0; i < ST__COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	for (int i = 0; i < VA_STORE__EXT_STMTS; i++)
+		sqlite3_finalize(s->ext_stmt[i]);
 	sqlite3_close_v2(s->db);
 	pthread_mutex_destroy(&s->db_mu);
 	free(s);
@@ -788,6 +890,15 @@ static int async_ready(struct va_store *s)
 	if (!s->has_worker)
 		return VA_E_STATE;
 	return VA_OK;
+}
+
+int va_store__submit(struct va_store *s, struct va_store_job *j)
+{
+	int rc = async_ready(s);
+
+	if (rc)
+		return rc;
+	return va_store__worker_submit(&s->worker, j);
 }
 
 static void run_tenant_put(struct va_store_job *j, void *ctx)

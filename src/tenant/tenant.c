@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -72,6 +73,15 @@ int va_preset_parse(const char *name, enum va_line_preset *out)
 	return VA_E_INVAL;
 }
 
+static int current_year(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	return tm.tm_year + 1900;
+}
+
 void va_tenant_defaults(struct va_tenant *t)
 {
 	struct va_relay_settings *r = &t->relay;
@@ -97,6 +107,9 @@ void va_tenant_defaults(struct va_tenant *t)
 	r->partial_prompts = false;
 	r->application_reconnect = false;
 	va_tenant_apply_preset(r, VA_PRESET_STANDARD);
+	/* A practice that says nothing of its schedule starts from the demo
+	 * practice's hours, providers and services (not its address or plans). */
+	va_practice_fill_defaults(&t->practice, current_year());
 }
 
 void va_tenant_demo(struct va_tenant *t)
@@ -114,6 +127,7 @@ void va_tenant_demo(struct va_tenant *t)
 			  "receptionist. How can I help you today?");
 	COPY(t->relay.hints, "cleaning,checkup,crown,filling,root canal,extraction,hygienist,"
 			     "Invisalign,emergency");
+	va_practice_demo(&t->practice, current_year());
 }
 
 bool va_tenant_id_valid(const char *id)
@@ -364,7 +378,8 @@ int va_tenant_validate(const struct va_tenant *t, char *why, size_t whysz)
 		return fail(why, whysz, "relay.hints", "contains control characters");
 	if ((int)r->preset < 0 || r->preset >= VA_PRESET__COUNT)
 		return fail(why, whysz, "relay.preset", "unknown preset");
-	return VA_OK;
+	/* The schedule is checked by its own module. */
+	return va_practice_validate(&t->practice, why, whysz);
 }
 
 void va_tenant_mask_secret(const char *secret, char *dst, size_t dstsz)

@@ -10,6 +10,8 @@
 #ifndef VA_TENANT_TENANT_H
 #define VA_TENANT_TENANT_H
 
+#include "schedule/practice.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -55,6 +57,7 @@ struct va_tenant {
 	char greeting[512];	       /* welcomeGreeting */
 	char connecting_message[256];  /* optional <Say> before <Connect>; "" = off */
 	struct va_relay_settings relay;
+	struct va_practice practice;   /* hours, providers, services, plans */
 };
 
 /* Fills t with the defaults every new tenant starts from (id left empty). */

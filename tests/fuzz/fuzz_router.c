@@ -43,10 +43,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&m, 0xa5, sizeof(m));
 	va_route_match(path, size, &m);
 
-	if ((unsigned)m.route > VA_ROUTE_TENANT)
+	if ((unsigned)m.route > VA_ROUTE_APPOINTMENT)
 		abort();
 	check_id(m.tenant_id, 0);
 	check_id(m.session_id, 0);
+	check_id(m.item_id, 0);
+	if (m.item_id[0] && m.route != VA_ROUTE_APPOINTMENT)
+		abort();
 	switch (m.route) {
 	case VA_ROUTE_NOT_FOUND:
 	case VA_ROUTE_HEALTHZ:
@@ -60,7 +63,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case VA_ROUTE_VOICE_ACTION:
 	case VA_ROUTE_VOICE_GATHER:
 	case VA_ROUTE_TENANT:
+	case VA_ROUTE_APPOINTMENTS:
+	case VA_ROUTE_APPOINTMENT:
 		check_id(m.tenant_id, 1);
+		if (m.route == VA_ROUTE_APPOINTMENT) {
+			check_id(m.item_id, 1);
+			if (!memmem(path, size, m.item_id, strlen(m.item_id)))
+				abort();
+		}
 		if (m.session_id[0])
 			abort();
 		/* The id is a segment of the path, found verbatim. */

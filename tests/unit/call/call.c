@@ -248,7 +248,7 @@ static int fx_teardown(void **state)
 	/* Deliver the close callbacks of grace timers. */
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	rc = uv_loop_close(&f->loop);
-	free(f->srv.tenants);
+	va_server_tenants_free(&f->srv);
 	free(f);
 	va_log_set_level(VA_LOG_INFO);
 	if (rc != 0 || g_created != g_freed)

@@ -148,6 +148,17 @@ static void test_extra_segments(void **state)
 	not_found("/api/v1/conversations/s1/turns");
 	not_found("/api/v1/conversations");
 	not_found("/api/v1/tenants/t1/x");
+	not_found("/api/v1/tenants/t1/appointments/a1/x");
+	not_found("/api/v1/tenants/t1/appointments/a.1");
+	expect("/api/v1/tenants/t1/appointments", VA_ROUTE_APPOINTMENTS, "t1", "");
+	{
+		struct va_route_match m;
+		const char *p = "/api/v1/tenants/t1/appointments/apt_0123abcd/";
+		va_route_match(p, strlen(p), &m);
+		assert_int_equal(m.route, VA_ROUTE_APPOINTMENT);
+		assert_string_equal(m.tenant_id, "t1");
+		assert_string_equal(m.item_id, "apt_0123abcd");
+	}
 	not_found("/api/v1/voice");
 	not_found("/api/v1/a/b/c/d/e/f/g/h");
 }
@@ -218,12 +229,13 @@ static void test_names(void **state)
 	assert_string_equal(va_route_name(VA_ROUTE_HEALTHZ), "healthz");
 	assert_string_equal(va_route_name(VA_ROUTE_VOICE_STREAM), "voice_stream");
 	assert_string_equal(va_route_name(VA_ROUTE_TENANT), "tenant");
-	for (int r = VA_ROUTE_NOT_FOUND; r <= VA_ROUTE_TENANT; r++) {
-		for (int s = r + 1; s <= VA_ROUTE_TENANT; s++)
+	assert_string_equal(va_route_name(VA_ROUTE_APPOINTMENT), "appointment");
+	for (int r = VA_ROUTE_NOT_FOUND; r <= VA_ROUTE_APPOINTMENT; r++) {
+		for (int s = r + 1; s <= VA_ROUTE_APPOINTMENT; s++)
 			assert_string_not_equal(va_route_name((enum va_route)r),
 						va_route_name((enum va_route)s));
 	}
-	assert_string_equal(va_route_name((enum va_route)(VA_ROUTE_TENANT + 1)), "?");
+	assert_string_equal(va_route_name((enum va_route)(VA_ROUTE_APPOINTMENT + 1)), "?");
 	assert_string_equal(va_route_name((enum va_route)1000), "?");
 }
 

@@ -1,0 +1,1402 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * receptionist.c - the embedded dental receptionist (see receptionist.h).
+ *
+ * Each caller turn runs the same way: understand the utterance with what was
+ * just asked in mind, merge the details into what is known, answer any side
+ * question, then advance(): pick the one next thing the booking needs and
+ * either ask for it or fetch what is needed to say it (free slots, the
+ * caller's appointments) from the store, speaking when that completes. The
+ * reply is composed whole and streamed word by word through the host.
+ *
+ * Store completions may arrive after the caller spoke again or hung up: each
+ * operation keeps the agent alive (pending count) and speaks only for the
+ * current turn; freeing waits for the last completion.
+ */
+#include "agent/receptionist.h"
+#include "agent/say.h"
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "nlu/understand.h"
+#include "schedule/appointment.h"
+#include "schedule/slots.h"
+#include "store/store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_OFFER 3
+#define MAX_FOUND 4
+#define MAX_MISSES 3
+#define MAX_SILENCES 3
+#define SEARCH_DAYS 14
+#define URGENT_DAYS 2
+
+enum goal { G_NONE = 0, G_BOOK, G_RESCHEDULE, G_CANCEL, G_CHECK };
+
+enum step {
+	S_OPEN = 0,	   /* nothing in progress */
+	S_COLLECT,	   /* gathering details */
+	S_OFFERED,	   /* times offered, waiting for a pick */
+	S_CONFIRM,	   /* booking read back, waiting for yes */
+	S_TARGET_CONFIRM,  /* "cancel your cleaning on …?" */
+	S_DANGER_FOLLOWUP, /* 911 advice given: book a follow-up too? */
+	S_PHONE_CONFIRM,   /* "is the number ending in … best?" */
+	S_ANYTHING_ELSE,   /* done; anything else? */
+	S_ENDED,
+};
+
+struct rx {
+	struct va_agent base;
+	uv_loop_t *loop;
+	const struct va_tenant *tenant;
+	const struct va_tz *tz;
+	struct va_store *store;
+	struct va_holds *holds;
+	char call_sid[64], session_id[64];
+	char caller_id[24]; /* digits of the caller's number, "" if withheld */
+
+	int pending;	 /* store operations in flight */
+	bool freed;	 /* free() was called while operations were pending */
+	bool over;	 /* on_end seen: speak no more */
+	uint64_t turn;	 /* the turn replies go to */
+	bool busy_turn;	 /* a reply for this turn is waiting on the store */
+
+	enum goal goal;
+	enum step step;
+	enum va_expect expect;
+	char last_question[400];
+	int misses, silences;
+
+	/* what the caller told us */
+	char name[96];
+	char phone[24];
+	bool phone_ok;
+	char dob[11];
+	enum va_patient_status patient;
+	bool patient_looked_up;
+	enum va_service_kind service;
+	bool urgent, danger_told, triage_asked;
+	uint32_t symptoms;
+	int pain;
+	char insurance[48];
+	struct va_when wish;
+	bool have_wish;
+
+	/* scheduling */
+	struct va_slot offered[MAX_OFFER];
+	size_t n_offered;
+	struct va_slot chosen;
+	bool have_chosen;
+	bool searched; /* offered reflects the current wish */
+
+	/* cancel / reschedule / check */
+	struct va_appointment found[MAX_FOUND];
+	size_t n_found;
+	bool looked_up;
+	bool target_confirmed;
+	char booked_id[40];
+
+	struct va_buf out; /* the reply being composed */
+	int64_t now;
+};
+
+static int64_t clock_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static const struct va_practice *practice(const struct rx *r)
+{
+	return &r->tenant->practice;
+}
+
+/* ---- speaking --------------------------------------------------------- */
+
+static void say(struct rx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void say(struct rx *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->out.len && r->out.data[r->out.len - 1] != ' ')
+		va_buf_append_str(&r->out, " ");
+	va_start(ap, fmt);
+	va_buf_vappendf(&r->out, fmt, ap);
+	va_end(ap);
+}
+
+/* Asks a question: remembered so "sorry?" can repeat it. */
+static void ask(struct rx *r, enum va_expect expect, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void ask(struct rx *r, enum va_expect expect, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->last_question, sizeof(r->last_question), fmt, ap);
+	va_end(ap);
+	say(r, "%s", r->last_question);
+	r->expect = expect;
+}
+
+/* Streams the composed reply word by word, ends the turn, and ends the call
+ * when asked (handoff_json NULL = plain goodbye). */
+static void flush(struct rx *r, bool end_call, const char *handoff_json)
+{
+	const char *s = va_buf_cstr(&r->out);
+
+	if (r->over) {
+		va_buf_reset(&r->out);
+		return;
+	}
+	while (*s) {
+		const char *e = s;
+		while (*e && *e != ' ')
+			e++;
+		while (*e == ' ')
+			e++;
+		if (va_agent_token(&r->base, r->turn, s, (size_t)(e - s)) != VA_OK)
+			break; /* the caller moved on: this reply is void */
+		s = e;
+	}
+	va_agent_end_turn(&r->base, r->turn);
+	va_buf_reset(&r->out);
+	if (end_call) {
+		r->step = S_ENDED;
+		r->base.host_ops->end_call(r->base.host, handoff_json);
+	}
+}
+
+static void detail(struct rx *r, const char *key, const char *value)
+{
+	if (!r->over && value && *value)
+		r->base.host_ops->set_detail(r->base.host, key, value);
+}
+
+static void say_service(struct rx *r, struct va_buf *b)
+{
+	va_buf_append_str(b, va_service_spoken(r->service ? r->service : VA_SERVICE_EXAM));
+}
+
+static const char *provider_name(const struct rx *r, const char *id)
+{
+	const struct va_provider *p = va_practice_provider(practice(r), id);
+	return p ? p->name : "our team";
+}
+
+static void goodbye(struct rx *r)
+{
+	say(r, "Thank you for calling %s. Have a great day, goodbye!", r->tenant->name);
+	flush(r, true, NULL);
+}
+
+static void handoff(struct rx *r, const char *reason)
+{
+	char json[600], q[300];
+
+	say(r, "Of course. Let me transfer you to our front desk, one moment please.");
+	snprintf(json, sizeof(json), "{\"reasonCode\":\"live-agent-handoff\",\"reason\":%s}",
+		 va_log_quote(q, sizeof(q), reason));
+	VA_INFO("receptionist", r->call_sid, "handoff", "reason=%s", q);
+	flush(r, true, json);
+}
+
+/* ---- store operations ------------------------------------------------- */
+
+/* Every operation holds the agent; the last completion frees a freed agent. */
+static bool op_begin(struct rx *r)
+{
+	if (!r->store)
+		return false;
+	r->pending++;
+	r->busy_turn = true;
+	return true;
+}
+
+static void rx_destroy(struct rx *r)
+{
+	if (r->holds)
+		va_holds_release(r->holds, r->call_sid);
+	va_buf_release(&r->out);
+	free(r);
+}
+
+/* Returns false when the agent is gone or the call is over (nothing to say). */
+static bool op_end(struct rx *r)
+{
+	r->pending--;
+	r->busy_turn = false;
+	if (r->freed) {
+		if (r->pending == 0)
+			rx_destroy(r);
+		return false;
+	}
+	return !r->over;
+}
+
+static void advance(struct rx *r);
+
+/* ---- slots ------------------------------------------------------------ */
+
+struct search_ctx {
+	struct rx *r;
+	int64_t from, to;
+};
+
+static void search_window(const struct rx *r, int64_t *from, int64_t *to, int *dfrom, int *dto,
+			  enum va_slot_pref *pref, int64_t *target)
+{
+	*dfrom = -1;
+	*dto = -1;
+	*pref = VA_SLOT_PREF_SPREAD;
+	*target = 0;
+	*from = r->now;
+	*to = r->now + (int64_t)SEARCH_DAYS * 86400;
+	if (r->urgent) {
+		*pref = VA_SLOT_PREF_EARLIEST;
+		*to = r->now + (int64_t)URGENT_DAYS * 86400;
+		if (!r->have_wish)
+			return;
+	}
+	if (!r->have_wish)
+		return;
+	switch (r->wish.kind) {
+	case VA_WHEN_POINT:
+		*from = r->wish.start - 12 * 3600;
+		*to = r->wish.start + 12 * 3600;
+		*pref = VA_SLOT_PREF_CLOSEST;
+		*target = r->wish.start;
+		break;
+	case VA_WHEN_WINDOW:
+		*from = r->wish.start;
+		*to = r->wish.end;
+		*dfrom = r->wish.day_from_min;
+		*dto = r->wish.day_to_min;
+		if (r->wish.pref == VA_WHEN_PREF_EARLIEST)
+			*pref = VA_SLOT_PREF_EARLIEST;
+		else if (r->wish.pref == VA_WHEN_PREF_LATEST)
+			*pref = VA_SLOT_PREF_LATEST;
+		break;
+	case VA_WHEN_OPEN:
+		*from = r->wish.start > r->now ? r->wish.start : r->now;
+		*to = *from + (int64_t)SEARCH_DAYS * 86400;
+		*pref = VA_SLOT_PREF_EARLIEST;
+		break;
+	default:
+		break;
+	}
+	if (*from < r->now)
+		*from = r->now;
+}
+
+static size_t find_slots(struct rx *r, const struct va_busy *busy, size_t n_busy, int64_t from,
+			 int64_t to, int dfrom, int dto, enum va_slot_pref pref, int64_t target)
+{
+	struct va_slot_query q;
+	size_t n = 0;
+
+	memset(&q, 0, sizeof(q));
+	q.service = r->service ? r->service : VA_SERVICE_EXAM;
+	q.from = from;
+	q.to = to;
+	q.horizon_days = SEARCH_DAYS;
+	q.day_from_min = dfrom;
+	q.day_to_min = dto;
+	q.pref = pref;
+	q.target = target;
+	q.max_slots = r->urgent ? 2 : MAX_OFFER;
+	if (va_slots_find(practice(r), r->tz, r->now, busy, n_busy, &q, r->offered, &n) != VA_OK)
+		return 0;
+	return n;
+}
+
+static void hold_offered(struct rx *r)
+{
+	/* Only the times on offer now are held for this caller. */
+	if (r->holds)
+		va_holds_release(r->holds, r->call_sid);
+	for (size_t i = 0; r->holds && i < r->n_offered; i++)
+		va_holds_add(r->holds, r->tenant->id, r->call_sid, &r->offered[i], r->now,
+			     practice(r)->hold_seconds);
+}
+
+/* Says why the wished time has nothing and what is closest instead. */
+static void explain_none(struct rx *r)
+{
+	struct va_civil c;
+	const char *reason = NULL;
+
+	if (r->have_wish && r->wish.kind != VA_WHEN_OPEN) {
+		va_tz_to_civil(r->tz, r->wish.start, &c);
+		if (va_practice_closed_on(practice(r), c.year, c.month, c.day, &reason)) {
+			say(r, "We're closed on ");
+			va_say_day(&r->out, r->tz, r->now, r->wish.start);
+			va_buf_appendf(&r->out, "%s%s.", reason && *reason ? " for " : "",
+				       reason && *reason ? reason : "");
+			return;
+		}
+		if (practice(r)->hours[c.wday].open_min < 0 &&
+		    r->wish.end - r->wish.start <= 86400) {
+			say(r, "We're not open on ");
+			va_say_day(&r->out, r->tz, r->now, r->wish.start);
+			va_buf_append_str(&r->out, ".");
+			return;
+		}
+	}
+	say(r, "I'm sorry, I don't have anything open then.");
+}
+
+static void offer(struct rx *r, bool widened)
+{
+	if (r->n_offered == 0) {
+		say(r, "I'm sorry, I don't see any openings in the next two weeks.");
+		handoff(r, "no availability for the requested service");
+		return;
+	}
+	hold_offered(r);
+	r->step = S_OFFERED;
+	r->searched = true;
+	say(r, widened ? "The closest openings I have are" : "I have");
+	va_buf_append_str(&r->out, " ");
+	va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
+	va_buf_append_str(&r->out, ".");
+	if (r->n_offered == 1)
+		ask(r, VA_EXPECT_CHOICE, "Would that work for you?");
+	else
+		ask(r, VA_EXPECT_CHOICE, "Which would you prefer?");
+}
+
+static void on_busy_listed(int status, const struct va_appointment *appts, size_t n, void *arg)
+{
+	struct search_ctx *sc = arg;
+	struct rx *r = sc->r;
+	struct va_busy *busy = NULL;
+	size_t n_busy = 0;
+	int64_t from, to, target;
+	int dfrom, dto;
+	enum va_slot_pref pref;
+	bool widened = false;
+
+	free(sc);
+	if (!op_end(r))
+		return;
+	if (status != VA_OK) {
+		say(r, "I'm sorry, I can't reach our schedule right now.");
+		handoff(r, "schedule unavailable");
+		return;
+	}
+	/* Holds by other callers count as busy. */
+	if (r->holds)
+		va_holds_busy(r->holds, r->tenant->id, r->call_sid, r->now, &busy, &n_busy);
+	busy = va_xrealloc(busy, (n_busy + n + 1) * sizeof(*busy));
+	for (size_t i = 0; i < n; i++) {
+		if (appts[i].status != VA_APPT_BOOKED)
+			continue;
+		/* Moving an appointment: its own time is not in the way. */
+		if (r->goal == G_RESCHEDULE && r->n_found && !strcmp(appts[i].id, r->found[0].id))
+			continue;
+		va_strlcpy(busy[n_busy].provider_id, appts[i].provider_id,
+			   sizeof(busy[n_busy].provider_id));
+		busy[n_busy].start = appts[i].start;
+		busy[n_busy].end = appts[i].end;
+		n_busy++;
+	}
+	search_window(r, &from, &to, &dfrom, &dto, &pref, &target);
+	r->n_offered = find_slots(r, busy, n_busy, from, to, dfrom, dto, pref, target);
+	if (r->n_offered == 0 && (r->have_wish || r->urgent)) {
+		explain_none(r);
+		widened = true;
+		r->n_offered = find_slots(r, busy, n_busy, from > r->now ? from : r->now,
+					  (from > r->now ? from : r->now) +
+					      (int64_t)SEARCH_DAYS * 86400,
+					  -1, -1, VA_SLOT_PREF_SPREAD, 0);
+	}
+	free(busy);
+	offer(r, widened);
+	if (r->step != S_ENDED)
+		flush(r, false, NULL);
+}
+
+static void start_search(struct rx *r)
+{
+	struct search_ctx *sc = va_xcalloc(1, sizeof(*sc));
+
+	sc->r = r;
+	sc->from = r->now - 86400;
+	sc->to = r->now + (int64_t)(SEARCH_DAYS + 45) * 86400;
+	if (r->have_wish && r->wish.end > sc->to)
+		sc->to = r->wish.end + (int64_t)SEARCH_DAYS * 86400;
+	if (!op_begin(r) ||
+	    va_store_appt_list(r->store, r->tenant->id, sc->from, sc->to, on_busy_listed, sc) !=
+		VA_OK) {
+		if (r->store)
+			op_end(r);
+		free(sc);
+		say(r, "I'm sorry, I can't reach our schedule right now.");
+		handoff(r, "schedule unavailable");
+	}
+}
+
+/* ---- booking ---------------------------------------------------------- */
+
+static void notes_for(const struct rx *r, char *dst, size_t dstsz)
+{
+	size_t o = 0;
+
+	dst[0] = '\0';
+	if (r->urgent)
+		o += (size_t)snprintf(dst + o, dstsz - o, "Urgent. ");
+	if (r->pain >= 0 && o < dstsz)
+		o += (size_t)snprintf(dst + o, dstsz - o, "Pain %d/10. ", r->pain);
+	for (int s = 0; s < VA_SYMPTOM__COUNT && o < dstsz; s++)
+		if (r->symptoms & (1u << s))
+			o += (size_t)snprintf(dst + o, dstsz - o, "%s. ",
+					      va_symptom_name((enum va_symptom)s));
+	if (r->insurance[0] && o < dstsz)
+		o += (size_t)snprintf(dst + o, dstsz - o, "Insurance: %s. ", r->insurance);
+	if (o < dstsz)
+		snprintf(dst + o, dstsz - o, "Booked by phone.");
+}
+
+static void on_booked(int status, const struct va_appointment *a, void *arg)
+{
+	struct rx *r = arg;
+
+	if (!op_end(r))
+		return;
+	if (status == VA_E_EXISTS) {
+		say(r, "I'm sorry, that time was just taken.");
+		r->have_chosen = false;
+		r->searched = false;
+		r->step = S_COLLECT;
+		advance(r);
+		return;
+	}
+	if (status != VA_OK || !a) {
+		say(r, "I'm sorry, something went wrong while booking.");
+		handoff(r, "booking failed");
+		return;
+	}
+	va_strlcpy(r->booked_id, a->id, sizeof(r->booked_id));
+	detail(r, "appointment_id", a->id);
+	if (r->holds)
+		va_holds_release(r->holds, r->call_sid);
+	VA_INFO("receptionist", r->call_sid, "booked", "appointment=%s service=%s provider=%s",
+		a->id, va_service_code(a->service), a->provider_id);
+	say(r, "You're all set. I've booked");
+	va_buf_append_str(&r->out, " ");
+	say_service(r, &r->out);
+	va_buf_append_str(&r->out, " with ");
+	va_buf_append_str(&r->out, provider_name(r, a->provider_id));
+	va_buf_append_str(&r->out, " on ");
+	va_say_when(&r->out, r->tz, r->now, a->start);
+	va_buf_append_str(&r->out, ".");
+	if (!va_practice_open_at(practice(r), r->tz, r->now))
+		say(r, "Our office is closed right now, but your booking is in our schedule and "
+		       "the team will see it when we open.");
+	if (r->urgent)
+		say(r, "If it gets worse before then, please call us back right away.");
+	r->goal = G_NONE;
+	r->step = S_ANYTHING_ELSE;
+	r->have_chosen = false;
+	r->n_offered = 0;
+	ask(r, VA_EXPECT_ANY, "Is there anything else I can help you with?");
+	flush(r, false, NULL);
+}
+
+static void book(struct rx *r)
+{
+	struct va_appointment a;
+	const struct va_service_def *sd;
+
+	memset(&a, 0, sizeof(a));
+	va_strlcpy(a.tenant_id, r->tenant->id, sizeof(a.tenant_id));
+	va_strlcpy(a.patient_name, r->name, sizeof(a.patient_name));
+	va_strlcpy(a.phone, r->phone, sizeof(a.phone));
+	va_strlcpy(a.dob, r->dob, sizeof(a.dob));
+	a.new_patient = r->patient == VA_PATIENT_NEW;
+	a.service = r->service ? r->service : VA_SERVICE_EXAM;
+	va_strlcpy(a.provider_id, r->chosen.provider_id, sizeof(a.provider_id));
+	sd = va_practice_service(practice(r), a.service);
+	a.start = r->chosen.start;
+	a.end = sd ? r->chosen.start + (int64_t)sd->duration_min * 60 : r->chosen.end;
+	a.urgent = r->urgent;
+	notes_for(r, a.notes, sizeof(a.notes));
+	va_strlcpy(a.session_id, r->session_id, sizeof(a.session_id));
+	if (!op_begin(r) || va_store_appt_book(r->store, &a, on_booked, r) != VA_OK) {
+		if (r->store)
+			op_end(r);
+		say(r, "I'm sorry, I can't reach our schedule right now.");
+		handoff(r, "booking unavailable");
+	}
+}
+
+/* ---- existing appointments -------------------------------------------- */
+
+static void on_found(int status, const struct va_appointment *appts, size_t n, void *arg)
+{
+	struct rx *r = arg;
+
+	if (!op_end(r))
+		return;
+	r->looked_up = true;
+	r->n_found = 0;
+	for (size_t i = 0; status == VA_OK && i < n && r->n_found < MAX_FOUND; i++)
+		r->found[r->n_found++] = appts[i];
+	if (r->n_found && !r->name[0])
+		va_strlcpy(r->name, r->found[0].patient_name, sizeof(r->name));
+	advance(r);
+}
+
+static void on_patient(int status, const struct va_appointment *a, void *arg)
+{
+	struct rx *r = arg;
+
+	if (!op_end(r))
+		return;
+	r->patient_looked_up = true;
+	if (status == VA_OK && a) {
+		r->patient = VA_PATIENT_EXISTING;
+		detail(r, "patient", "existing");
+		if (!r->name[0])
+			va_strlcpy(r->name, a->patient_name, sizeof(r->name));
+		if (!r->dob[0])
+			va_strlcpy(r->dob, a->dob, sizeof(r->dob));
+	}
+	advance(r);
+}
+
+static void on_changed(int status, const struct va_appointment *a, void *arg)
+{
+	struct rx *r = arg;
+
+	if (!op_end(r))
+		return;
+	if (status == VA_E_EXISTS) {
+		say(r, "I'm sorry, that time was just taken.");
+		r->have_chosen = false;
+		r->searched = false;
+		r->step = S_COLLECT;
+		advance(r);
+		return;
+	}
+	if (status != VA_OK || !a) {
+		say(r, "I'm sorry, I couldn't change that appointment.");
+		handoff(r, "appointment change failed");
+		return;
+	}
+	if (r->holds)
+		va_holds_release(r->holds, r->call_sid);
+	detail(r, "appointment_id", a->id);
+	if (a->status == VA_APPT_CANCELLED) {
+		say(r, "Done. Your appointment on");
+		va_buf_append_str(&r->out, " ");
+		va_say_when(&r->out, r->tz, r->now, a->start);
+		va_buf_append_str(&r->out, " is cancelled.");
+		VA_INFO("receptionist", r->call_sid, "cancelled", "appointment=%s", a->id);
+	} else {
+		say(r, "Done. Your appointment is now on");
+		va_buf_append_str(&r->out, " ");
+		va_say_when(&r->out, r->tz, r->now, a->start);
+		va_buf_appendf(&r->out, " with %s.", provider_name(r, a->provider_id));
+		VA_INFO("receptionist", r->call_sid, "rescheduled", "appointment=%s", a->id);
+	}
+	r->goal = G_NONE;
+	r->step = S_ANYTHING_ELSE;
+	r->n_found = 0;
+	r->looked_up = false;
+	r->have_chosen = false;
+	r->target_confirmed = false;
+	ask(r, VA_EXPECT_ANY, "Is there anything else I can help you with?");
+	flush(r, false, NULL);
+}
+
+/* ---- the next step ---------------------------------------------------- */
+
+static const char *phone_for_lookup(const struct rx *r)
+{
+	if (r->phone[0])
+		return r->phone;
+	return r->caller_id;
+}
+
+static void ask_phone(struct rx *r)
+{
+	if (r->caller_id[0] && !r->phone[0]) {
+		r->step = S_PHONE_CONFIRM;
+		say(r, "Is the number you're calling from,");
+		va_buf_append_str(&r->out, " ");
+		va_say_phone_tail(&r->out, r->caller_id);
+		va_buf_append_str(&r->out, ",");
+		ask(r, VA_EXPECT_YES_NO, "the best number to reach you?");
+	} else {
+		ask(r, VA_EXPECT_PHONE, "What's the best phone number to reach you?");
+	}
+}
+
+static void read_back(struct rx *r)
+{
+	r->step = S_CONFIRM;
+	say(r, "Let me make sure I have this right:");
+	va_buf_append_str(&r->out, " ");
+	say_service(r, &r->out);
+	va_buf_append_str(&r->out, " with ");
+	va_buf_append_str(&r->out, provider_name(r, r->chosen.provider_id));
+	va_buf_append_str(&r->out, " on ");
+	va_say_when(&r->out, r->tz, r->now, r->chosen.start);
+	va_buf_appendf(&r->out, ", for %s.", r->name);
+	ask(r, VA_EXPECT_YES_NO, "Shall I book it? You can say yes, or press 1.");
+}
+
+static void advance_book(struct rx *r)
+{
+	if (!r->service) {
+		if (r->urgent) {
+			r->service = VA_SERVICE_EMERGENCY;
+		} else {
+			ask(r, VA_EXPECT_SERVICE,
+			    "What would you like to come in for? For example a cleaning, a "
+			    "checkup, or a problem with a tooth.");
+			flush(r, false, NULL);
+			return;
+		}
+	}
+	if (r->urgent && !r->triage_asked) {
+		r->triage_asked = true;
+		ask(r, VA_EXPECT_PAIN,
+		    "I'm sorry you're dealing with that. On a scale of 1 to 10, how bad is the pain, "
+		    "and do you have any swelling or fever?");
+		flush(r, false, NULL);
+		return;
+	}
+	/* A caller the practice knows by their number is not asked who they are. */
+	if ((!r->name[0] || r->patient == VA_PATIENT_UNKNOWN) && !r->patient_looked_up &&
+	    phone_for_lookup(r)[0] && r->store) {
+		if (op_begin(r) && va_store_patient_find(r->store, r->tenant->id,
+							 phone_for_lookup(r), on_patient,
+							 r) == VA_OK)
+			return;
+		op_end(r);
+		r->patient_looked_up = true;
+	}
+	if (!r->name[0]) {
+		ask(r, VA_EXPECT_NAME, "May I have your first and last name, please?");
+		flush(r, false, NULL);
+		return;
+	}
+	if (r->patient == VA_PATIENT_UNKNOWN) {
+		ask(r, VA_EXPECT_NEW_OR_EXISTING,
+		    "Have you been to our office before, or will this be your first visit?");
+		flush(r, false, NULL);
+		return;
+	}
+	if (!r->have_chosen) {
+		if (!r->have_wish && !r->urgent) {
+			ask(r, VA_EXPECT_TIME, "What day and time would work best for you?");
+			flush(r, false, NULL);
+			return;
+		}
+		if (r->step == S_OFFERED && r->searched) {
+			/* Still choosing among the same offers. */
+			say(r, "I have");
+			va_buf_append_str(&r->out, " ");
+			va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
+			va_buf_append_str(&r->out, ".");
+			ask(r, VA_EXPECT_CHOICE, "Which would you prefer?");
+			flush(r, false, NULL);
+			return;
+		}
+		start_search(r);
+		if (r->step == S_ENDED)
+			return;
+		return;
+	}
+	if (!r->phone_ok) {
+		ask_phone(r);
+		flush(r, false, NULL);
+		return;
+	}
+	read_back(r);
+	flush(r, false, NULL);
+}
+
+static void describe_found(struct rx *r, const struct va_appointment *a)
+{
+	va_buf_append_str(&r->out, " ");
+	va_buf_append_str(&r->out, va_service_spoken(a->service));
+	va_buf_append_str(&r->out, " on ");
+	va_say_when(&r->out, r->tz, r->now, a->start);
+	va_buf_appendf(&r->out, " with %s", provider_name(r, a->provider_id));
+}
+
+static void advance_existing(struct rx *r)
+{
+	if (!phone_for_lookup(r)[0]) {
+		ask(r, VA_EXPECT_PHONE, "What phone number is the appointment under?");
+		flush(r, false, NULL);
+		return;
+	}
+	if (!r->looked_up) {
+		if (op_begin(r) &&
+		    va_store_appt_find_by_phone(r->store, r->tenant->id, phone_for_lookup(r), r->now,
+						on_found, r) == VA_OK)
+			return;
+		if (r->store)
+			op_end(r);
+		say(r, "I'm sorry, I can't reach our schedule right now.");
+		handoff(r, "schedule unavailable");
+		return;
+	}
+	if (r->n_found == 0) {
+		say(r, "I couldn't find an upcoming appointment under the number");
+		va_buf_append_str(&r->out, " ");
+		va_say_phone_tail(&r->out, phone_for_lookup(r));
+		va_buf_append_str(&r->out, ".");
+		r->goal = G_NONE;
+		r->step = S_OPEN;
+		r->looked_up = false;
+		ask(r, VA_EXPECT_ANY,
+		    "Would you like to book a new appointment, or try another number?");
+		flush(r, false, NULL);
+		return;
+	}
+	if (r->goal == G_CHECK) {
+		say(r, "You're booked for");
+		describe_found(r, &r->found[0]);
+		va_buf_append_str(&r->out, ".");
+		r->goal = G_NONE;
+		r->step = S_ANYTHING_ELSE;
+		r->looked_up = false;
+		ask(r, VA_EXPECT_ANY, "Is there anything else I can help you with?");
+		flush(r, false, NULL);
+		return;
+	}
+	if (r->goal == G_CANCEL) {
+		if (!r->target_confirmed) {
+			r->step = S_TARGET_CONFIRM;
+			say(r, "I see");
+			describe_found(r, &r->found[0]);
+			va_buf_append_str(&r->out, ".");
+			ask(r, VA_EXPECT_YES_NO, "Would you like me to cancel it?");
+			flush(r, false, NULL);
+			return;
+		}
+		if (op_begin(r) && va_store_appt_cancel(r->store, r->tenant->id, r->found[0].id,
+							on_changed, r) == VA_OK)
+			return;
+		if (r->store)
+			op_end(r);
+		handoff(r, "cancel unavailable");
+		return;
+	}
+	/* Reschedule: the visit keeps its service; find a new time. */
+	r->service = r->found[0].service;
+	if (!r->target_confirmed) {
+		r->target_confirmed = true;
+		say(r, "I see");
+		describe_found(r, &r->found[0]);
+		va_buf_append_str(&r->out, ".");
+		if (!r->have_wish) {
+			ask(r, VA_EXPECT_TIME, "What day and time would you like instead?");
+			flush(r, false, NULL);
+			return;
+		}
+	}
+	if (!r->have_wish) {
+		ask(r, VA_EXPECT_TIME, "What day and time would you like instead?");
+		flush(r, false, NULL);
+		return;
+	}
+	if (!r->have_chosen) {
+		start_search(r);
+		return;
+	}
+	if (r->step != S_CONFIRM) {
+		r->step = S_CONFIRM;
+		say(r, "So that's");
+		va_buf_append_str(&r->out, " ");
+		va_say_when(&r->out, r->tz, r->now, r->chosen.start);
+		va_buf_appendf(&r->out, " with %s instead.", provider_name(r, r->chosen.provider_id));
+		ask(r, VA_EXPECT_YES_NO, "Shall I move it? You can say yes, or press 1.");
+		flush(r, false, NULL);
+		return;
+	}
+}
+
+static void move_now(struct rx *r)
+{
+	const struct va_service_def *sd = va_practice_service(practice(r), r->found[0].service);
+	int64_t end = sd ? r->chosen.start + (int64_t)sd->duration_min * 60 : r->chosen.end;
+
+	if (op_begin(r) && va_store_appt_move(r->store, r->tenant->id, r->found[0].id,
+					      r->chosen.start, end, r->chosen.provider_id,
+					      on_changed, r) == VA_OK)
+		return;
+	if (r->store)
+		op_end(r);
+	handoff(r, "reschedule unavailable");
+}
+
+static void advance(struct rx *r)
+{
+	if (r->over || r->step == S_ENDED)
+		return;
+	switch (r->goal) {
+	case G_BOOK:
+		advance_book(r);
+		return;
+	case G_CANCEL:
+	case G_RESCHEDULE:
+	case G_CHECK:
+		advance_existing(r);
+		return;
+	case G_NONE:
+		break;
+	}
+	if (r->step == S_ANYTHING_ELSE) {
+		if (r->out.len == 0)
+			ask(r, VA_EXPECT_ANY, "Is there anything else I can help you with?");
+	} else if (r->out.len == 0) {
+		ask(r, VA_EXPECT_ANY,
+		    "I can book, move or cancel an appointment, or answer questions about the "
+		    "practice. What can I do for you?");
+	} else {
+		ask(r, VA_EXPECT_ANY, "Is there anything else, or would you like to book a visit?");
+	}
+	flush(r, false, NULL);
+}
+
+/* ---- understanding a turn --------------------------------------------- */
+
+static bool has(const struct va_understanding *u, enum va_intent i)
+{
+	return (u->intents & VA_INTENT_BIT(i)) != 0;
+}
+
+/* A clear yes: "no" anywhere in the answer outweighs a "yes" (a booking is
+ * only made on an unambiguous confirmation). */
+static bool affirm(const struct va_understanding *u)
+{
+	if (u->digit == '1')
+		return true;
+	return has(u, VA_INTENT_YES) && !has(u, VA_INTENT_NO) && !has(u, VA_INTENT_CORRECTION);
+}
+
+static bool deny(const struct va_understanding *u)
+{
+	return has(u, VA_INTENT_NO) || u->digit == '2';
+}
+
+static void clear_offer(struct rx *r)
+{
+	r->n_offered = 0;
+	r->have_chosen = false;
+	r->searched = false;
+	if (r->step == S_OFFERED || r->step == S_CONFIRM)
+		r->step = S_COLLECT;
+	if (r->holds)
+		va_holds_release(r->holds, r->call_sid);
+}
+
+static void merge(struct rx *r, const struct va_understanding *u)
+{
+	char dob[16];
+
+	if (u->name[0] && (!r->name[0] || r->expect == VA_EXPECT_NAME || has(u, VA_INTENT_CORRECTION))) {
+		va_strlcpy(r->name, u->name, sizeof(r->name));
+		detail(r, "patient_name", r->name);
+	}
+	if (u->phone[0]) {
+		va_strlcpy(r->phone, u->phone, sizeof(r->phone));
+		r->phone_ok = true;
+		detail(r, "phone", r->phone);
+	} else if (u->phone_is_caller_id && r->caller_id[0]) {
+		va_strlcpy(r->phone, r->caller_id, sizeof(r->phone));
+		r->phone_ok = true;
+		detail(r, "phone", r->phone);
+	}
+	if (u->dob_year) {
+		snprintf(dob, sizeof(dob), "%04d-%02d-%02d", u->dob_year, u->dob_month, u->dob_day);
+		va_strlcpy(r->dob, dob, sizeof(r->dob));
+		detail(r, "date_of_birth", r->dob);
+	}
+	if (u->patient != VA_PATIENT_UNKNOWN) {
+		r->patient = u->patient;
+		detail(r, "patient", u->patient == VA_PATIENT_NEW ? "new" : "existing");
+	}
+	if (u->service && (!r->service || r->expect == VA_EXPECT_SERVICE ||
+			   has(u, VA_INTENT_CORRECTION) || r->service == VA_SERVICE_EXAM)) {
+		if (r->service != u->service && r->have_chosen)
+			clear_offer(r);
+		/* An emergency visit stays one even if the caller names the tooth problem. */
+		if (!(r->urgent && r->service == VA_SERVICE_EMERGENCY))
+			r->service = u->service;
+		detail(r, "service", va_service_code(r->service));
+	}
+	if (u->urgency >= VA_URGENCY_URGENT && !r->urgent) {
+		r->urgent = true;
+		detail(r, "urgency", u->urgency == VA_URGENCY_DANGER ? "danger" : "urgent");
+		if (!r->service || r->goal == G_NONE)
+			r->service = VA_SERVICE_EMERGENCY;
+	}
+	r->symptoms |= u->symptoms;
+	if (u->pain_level >= 0)
+		r->pain = u->pain_level;
+	if (u->insurance[0]) {
+		va_strlcpy(r->insurance, u->insurance, sizeof(r->insurance));
+		detail(r, "insurance", r->insurance);
+	}
+	if (u->when.kind != VA_WHEN_NONE) {
+		bool same = r->have_wish && r->wish.kind == u->when.kind &&
+			    r->wish.start == u->when.start && r->wish.end == u->when.end;
+		if (!same) {
+			r->wish = u->when;
+			r->have_wish = true;
+			if (r->step != S_OFFERED)
+				clear_offer(r);
+		}
+	}
+}
+
+/* Answers side questions from the practice's data; true if one was asked. */
+static bool side_questions(struct rx *r, const struct va_understanding *u)
+{
+	const struct va_practice *p = practice(r);
+	bool any = false;
+
+	if (has(u, VA_INTENT_ASK_HOURS)) {
+		say(r, "We're open");
+		va_buf_append_str(&r->out, " ");
+		va_say_hours(&r->out, p);
+		va_buf_append_str(&r->out, ".");
+		any = true;
+	}
+	if (has(u, VA_INTENT_ASK_LOCATION)) {
+		if (p->address[0])
+			say(r, "We're at %s.", p->address);
+		else
+			say(r, "Our front desk can give you directions.");
+		any = true;
+	}
+	if (has(u, VA_INTENT_ASK_INSURANCE)) {
+		const char *plan = u->insurance[0] ? va_practice_match_plan(p, u->insurance) : NULL;
+		if (u->insurance[0] && !strcmp(u->insurance, "none"))
+			say(r, "That's fine, we see patients without insurance too.");
+		else if (plan)
+			say(r, "Yes, we accept %s. I'll note it for the front desk; they can tell "
+			       "you what your plan covers.",
+			    plan);
+		else if (u->insurance[0])
+			say(r, "%s isn't on our list of accepted plans, but I'll note it and our "
+			       "front desk can check it for you.",
+			    u->insurance);
+		else if (p->n_plans) {
+			say(r, "We accept");
+			for (size_t i = 0; i < p->n_plans && i < 5; i++)
+				va_buf_appendf(&r->out, "%s %s", i ? (i + 1 == p->n_plans || i == 4 ? " and" : ",") : "",
+					       p->plans[i]);
+			va_buf_append_str(&r->out, ", among others.");
+		} else {
+			say(r, "Our front desk can check your insurance for you.");
+		}
+		any = true;
+	}
+	if (has(u, VA_INTENT_ASK_PRICES)) {
+		say(r, "Prices depend on your treatment and insurance, so our front desk will "
+		       "go over costs with you.");
+		any = true;
+	}
+	return any;
+}
+
+static enum goal goal_from(const struct va_understanding *u)
+{
+	if (has(u, VA_INTENT_RESCHEDULE))
+		return G_RESCHEDULE;
+	if (has(u, VA_INTENT_CANCEL))
+		return G_CANCEL;
+	if (has(u, VA_INTENT_CONFIRM_EXISTING))
+		return G_CHECK;
+	if (has(u, VA_INTENT_BOOK) || has(u, VA_INTENT_EMERGENCY) || u->service ||
+	    u->urgency >= VA_URGENCY_URGENT || u->when.kind != VA_WHEN_NONE)
+		return G_BOOK;
+	return G_NONE;
+}
+
+static void start_goal(struct rx *r, enum goal g)
+{
+	r->goal = g;
+	r->step = S_COLLECT;
+	r->looked_up = false;
+	r->n_found = 0;
+	r->target_confirmed = false;
+	r->have_chosen = false;
+	r->n_offered = 0;
+	r->searched = false;
+	detail(r, "intent", g == G_BOOK ? "book" : g == G_CANCEL ? "cancel"
+					: g == G_RESCHEDULE ? "reschedule" : "check");
+}
+
+/* Picks one of the offered slots from what was said; true if picked. */
+static bool pick_offered(struct rx *r, const struct va_understanding *u)
+{
+	if (u->choice > 0 && (size_t)u->choice <= r->n_offered) {
+		r->chosen = r->offered[u->choice - 1];
+		return true;
+	}
+	if (u->choice < 0 && r->n_offered) { /* "the last one" */
+		r->chosen = r->offered[r->n_offered - 1];
+		return true;
+	}
+	if (u->when.kind == VA_WHEN_POINT || u->when.kind == VA_WHEN_WINDOW) {
+		for (size_t i = 0; i < r->n_offered; i++) {
+			int64_t s = r->offered[i].start;
+			bool hit = u->when.kind == VA_WHEN_POINT
+				       ? s == u->when.start
+				       : s >= u->when.start && s < u->when.end;
+			if (hit) {
+				r->chosen = r->offered[i];
+				return true;
+			}
+		}
+		return false;
+	}
+	if (affirm(u) && r->n_offered >= 1 &&
+	    (r->n_offered == 1 || r->urgent)) {
+		r->chosen = r->offered[0];
+		return true;
+	}
+	return false;
+}
+
+static void process(struct rx *r, const char *text)
+{
+	struct va_understanding u;
+	bool side;
+	enum goal g;
+
+	r->now = clock_now();
+	va_understand(text, strlen(text), r->expect, r->now, r->tz, &u);
+	merge(r, &u);
+
+	/* Danger signs first: this is not a booking question any more. */
+	if (u.urgency == VA_URGENCY_DANGER && !r->danger_told) {
+		r->danger_told = true;
+		r->goal = G_BOOK;
+		r->urgent = true;
+		r->service = VA_SERVICE_EMERGENCY;
+		r->triage_asked = true;
+		r->step = S_DANGER_FOLLOWUP;
+		say(r, "That could be serious. Please call 911 or go to the nearest emergency room "
+		       "right now.");
+		ask(r, VA_EXPECT_YES_NO,
+		    "Would you also like me to book the earliest urgent visit with our dentist "
+		    "for a follow-up?");
+		VA_INFO("receptionist", r->call_sid, "danger_signs", "symptoms=%u", u.symptoms);
+		flush(r, false, NULL);
+		return;
+	}
+	if (has(&u, VA_INTENT_HUMAN)) {
+		handoff(r, "caller asked for a person");
+		return;
+	}
+	if (has(&u, VA_INTENT_REPEAT) && r->last_question[0] && u.intents == VA_INTENT_BIT(VA_INTENT_REPEAT)) {
+		say(r, "Sure. %s", r->last_question);
+		flush(r, false, NULL);
+		return;
+	}
+	side = side_questions(r, &u);
+
+	switch (r->step) {
+	case S_CONFIRM:
+		if (affirm(&u)) {
+			if (r->goal == G_RESCHEDULE)
+				move_now(r);
+			else
+				book(r);
+			return;
+		}
+		if (has(&u, VA_INTENT_GOODBYE)) {
+			goodbye(r);
+			return;
+		}
+		if (deny(&u) || has(&u, VA_INTENT_CORRECTION) || u.when.kind != VA_WHEN_NONE) {
+			r->have_chosen = false;
+			if (r->step == S_CONFIRM)
+				r->step = S_COLLECT;
+			if (u.when.kind == VA_WHEN_NONE && !u.service && !u.name[0]) {
+				r->have_wish = false;
+				r->searched = false;
+				say(r, "No problem, I won't book that.");
+				ask(r, VA_EXPECT_TIME,
+				    "Would you like a different day or time, or is there something "
+				    "else I can help with?");
+				flush(r, false, NULL);
+				return;
+			}
+			r->searched = false;
+			advance(r);
+			return;
+		}
+		break;
+	case S_OFFERED:
+		if (pick_offered(r, &u)) {
+			r->have_chosen = true;
+			r->step = S_COLLECT;
+			advance(r);
+			return;
+		}
+		if (u.when.kind != VA_WHEN_NONE) {
+			/* A new wish: look again. */
+			r->searched = false;
+			r->step = S_COLLECT;
+			advance(r);
+			return;
+		}
+		if (has(&u, VA_INTENT_GOODBYE)) {
+			goodbye(r);
+			return;
+		}
+		if (has(&u, VA_INTENT_NO) || has(&u, VA_INTENT_CORRECTION)) {
+			clear_offer(r);
+			r->have_wish = false;
+			ask(r, VA_EXPECT_TIME, "No problem. What day and time would suit you better?");
+			flush(r, false, NULL);
+			return;
+		}
+		break;
+	case S_PHONE_CONFIRM:
+		if (affirm(&u)) {
+			va_strlcpy(r->phone, r->caller_id, sizeof(r->phone));
+			r->phone_ok = true;
+			detail(r, "phone", r->phone);
+			r->step = S_COLLECT;
+			advance(r);
+			return;
+		}
+		if (!r->phone_ok && deny(&u)) {
+			r->step = S_COLLECT;
+			ask(r, VA_EXPECT_PHONE, "What's the best number to reach you?");
+			flush(r, false, NULL);
+			return;
+		}
+		if (r->phone_ok) {
+			r->step = S_COLLECT;
+			advance(r);
+			return;
+		}
+		break;
+	case S_TARGET_CONFIRM:
+		if (affirm(&u)) {
+			r->target_confirmed = true;
+			advance(r);
+			return;
+		}
+		if (deny(&u)) {
+			r->goal = G_NONE;
+			r->step = S_ANYTHING_ELSE;
+			say(r, "Okay, I'll leave it as it is.");
+			advance(r);
+			return;
+		}
+		break;
+	case S_DANGER_FOLLOWUP:
+		if (affirm(&u)) {
+			r->step = S_COLLECT;
+			advance(r);
+			return;
+		}
+		if (deny(&u) || has(&u, VA_INTENT_GOODBYE)) {
+			say(r, "Okay. Please get help right away, and call us back when you can. "
+			       "Take care.");
+			flush(r, true, NULL);
+			return;
+		}
+		break;
+	case S_ANYTHING_ELSE:
+		if ((has(&u, VA_INTENT_NO) || has(&u, VA_INTENT_GOODBYE) ||
+		     has(&u, VA_INTENT_THANKS)) &&
+		    goal_from(&u) == G_NONE && !side) {
+			goodbye(r);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+
+	if (has(&u, VA_INTENT_GOODBYE) && goal_from(&u) == G_NONE && !side) {
+		goodbye(r);
+		return;
+	}
+	g = goal_from(&u);
+	if (g != G_NONE && (r->goal == G_NONE || (g != G_BOOK && g != r->goal)))
+		start_goal(r, g);
+	if (r->goal == G_NONE && !side) {
+		if (r->step == S_ANYTHING_ELSE && has(&u, VA_INTENT_YES)) {
+			ask(r, VA_EXPECT_ANY, "Sure, what else can I do for you?");
+			flush(r, false, NULL);
+			return;
+		}
+		if (++r->misses >= MAX_MISSES) {
+			say(r, "I'm sorry, I'm having trouble understanding.");
+			handoff(r, "repeated misunderstanding");
+			return;
+		}
+		if (r->misses > 1)
+			say(r, "Sorry, I didn't quite get that.");
+	} else if (r->goal != G_NONE) {
+		r->misses = 0;
+	}
+	advance(r);
+}
+
+/* ---- the agent interface ---------------------------------------------- */
+
+static void rx_on_prompt(struct va_agent *a, uint64_t turn, const char *text)
+{
+	struct rx *r = (struct rx *)a;
+	const char *p = text;
+
+	r->turn = turn;
+	va_buf_reset(&r->out);
+	if (r->step == S_ENDED)
+		return;
+	while (*p == ' ' || *p == '\t' || *p == '.')
+		p++;
+	if (!*p) {
+		if (++r->silences >= MAX_SILENCES) {
+			say(r, "I haven't heard anything for a while.");
+			goodbye(r);
+			return;
+		}
+		say(r, "Are you still there?");
+		if (r->last_question[0])
+			say(r, "%s", r->last_question);
+		flush(r, false, NULL);
+		return;
+	}
+	r->silences = 0;
+	process(r, text);
+}
+
+static void rx_on_interrupt(struct va_agent *a, uint64_t turn, const char *heard)
+{
+	/* Nothing to undo: what was said stays said, and the caller's next words
+	 * are taken in from where the conversation is. */
+}
+
+static void rx_on_dtmf(struct va_agent *a, uint64_t turn, char digit)
+{
+	struct rx *r = (struct rx *)a;
+	char text[8];
+
+	r->turn = turn;
+	va_buf_reset(&r->out);
+	if (r->step == S_ENDED)
+		return;
+	/* Keys stand for the answers the prompts name: 1 yes, 2 no, or a choice. */
+	if (r->step == S_OFFERED && digit >= '1' && digit <= '0' + (int)r->n_offered) {
+		r->chosen = r->offered[digit - '1'];
+		r->have_chosen = true;
+		r->step = S_COLLECT;
+		r->now = clock_now();
+		advance(r);
+		return;
+	}
+	snprintf(text, sizeof(text), "%s", digit == '1' ? "yes" : digit == '2' ? "no" : "");
+	if (!text[0]) {
+		say(r, "Sorry, that key doesn't do anything here.");
+		if (r->last_question[0])
+			say(r, "%s", r->last_question);
+		flush(r, false, NULL);
+		return;
+	}
+	process(r, text);
+}
+
+static void rx_on_end(struct va_agent *a)
+{
+	struct rx *r = (struct rx *)a;
+
+	r->over = true;
+	if (r->holds)
+		va_holds_release(r->holds, r->call_sid);
+}
+
+static void rx_free(struct va_agent *a)
+{
+	struct rx *r = (struct rx *)a;
+
+	if (r->pending) {
+		r->freed = true; /* the last store completion frees it */
+		return;
+	}
+	rx_destroy(r);
+}
+
+static const struct va_agent_ops rx_ops = {
+	.name = "receptionist",
+	.on_prompt = rx_on_prompt,
+	.on_interrupt = rx_on_interrupt,
+	.on_dtmf = rx_on_dtmf,
+	.on_end = rx_on_end,
+	.free = rx_free,
+};
+
+static void caller_digits(const char *from, char *dst, size_t dstsz)
+{
+	size_t o = 0;
+
+	dst[0] = '\0';
+	if (!from || strncmp(from, "client:", 7) == 0)
+		return;
+	for (; *from && o + 1 < dstsz; from++)
+		if (*from >= '0' && *from <= '9')
+			dst[o++] = *from;
+	dst[o] = '\0';
+	/* US numbers are kept as 10 digits, like numbers the caller says. */
+	if (o == 11 && dst[0] == '1')
+		memmove(dst, dst + 1, o);
+	if (strlen(dst) < 7)
+		dst[0] = '\0';
+}
+
+static struct va_agent *rx_create(const struct va_agent_call *call,
+				  const struct va_agent_host_ops *host_ops, void *host)
+{
+	struct rx *r;
+
+	if (!call->tenant || !call->tz)
+		return NULL;
+	r = va_xcalloc(1, sizeof(*r));
+	r->base.ops = &rx_ops;
+	r->base.host_ops = host_ops;
+	r->base.host = host;
+	r->loop = call->loop;
+	r->tenant = call->tenant;
+	r->tz = call->tz;
+	r->store = call->store;
+	r->holds = call->holds;
+	va_strlcpy(r->call_sid, call->call_sid ? call->call_sid : "", sizeof(r->call_sid));
+	va_strlcpy(r->session_id, call->session_id ? call->session_id : "", sizeof(r->session_id));
+	caller_digits(call->from, r->caller_id, sizeof(r->caller_id));
+	r->pain = -1;
+	va_buf_init(&r->out, 8192);
+	return &r->base;
+}
+
+const struct va_agent_factory va_agent_receptionist_factory = {
+	.name = "receptionist",
+	.description = "embedded dental receptionist: understands callers and books without a "
+		       "language model",
+	.create = rx_create,
+};
