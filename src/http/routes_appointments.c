@@ -201,11 +201,21 @@ static void on_busy(int status, const struct va_appointment *appts, size_t n, vo
 		if (va_slots_find(p, op->tz, now, busy, n_busy, &q, &s, &ns) == VA_OK && ns == 1)
 			va_strlcpy(op->provider, s.provider_id, sizeof(op->provider));
 	}
-	if (!op->provider[0] || !va_slot_fits(p, op->tz, now, busy, n_busy, op->a.service,
-					      op->provider, start, &why)) {
-		if (!why)
-			why = "no provider is free at that time";
-		va_http_error(r, strstr(why, "taken") || strstr(why, "free") ? 409 : 422, why);
+	if (!op->provider[0]) {
+		/* Nobody free: say why as the first provider of the kind sees it
+		 * (closed, outside hours, too soon...), or that it is taken. */
+		for (size_t i = 0; i < p->n_providers && !why; i++)
+			if (p->providers[i].kind == sd->provider_kind &&
+			    va_slot_fits(p, op->tz, now, busy, n_busy, op->a.service,
+					 p->providers[i].id, start, &why))
+				why = "taken";
+		if (!why || !strcmp(why, "outside hours"))
+			why = why ? why : "no provider is free at that time";
+		va_http_error(r, !strcmp(why, "taken") ? 409 : 422, why);
+		goto out;
+	}
+	if (!va_slot_fits(p, op->tz, now, busy, n_busy, op->a.service, op->provider, start, &why)) {
+		va_http_error(r, why && !strcmp(why, "taken") ? 409 : 422, why ? why : "not bookable");
 		goto out;
 	}
 	if (op->move)

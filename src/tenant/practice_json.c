@@ -118,7 +118,7 @@ static int parse_day(struct parse_state *st, const char *field, const json_t *v,
 		     struct va_hours *out)
 {
 	static const char *const keys[2] = {"open", "close"};
-	char sub[96];
+	char sub[160];
 	int mins[2], k;
 
 	if (json_is_null(v) ||
@@ -133,7 +133,8 @@ static int parse_day(struct parse_state *st, const char *field, const json_t *v,
 	for (k = 0; k < 2; k++) {
 		const json_t *t = json_object_get(v, keys[k]);
 
-		snprintf(sub, sizeof(sub), "%s.%s", field, keys[k]);
+		if (snprintf(sub, sizeof(sub), "%s.%s", field, keys[k]) >= (int)sizeof(sub))
+			return fail(st, field, "name too long");
 		if (!json_is_string(t) || parse_hhmm(json_string_value(t), &mins[k]))
 			return fail(st, sub, "must be a time \"HH:MM\" (00:00..24:00)");
 	}
@@ -161,7 +162,7 @@ static int parse_week(struct parse_state *st, const char *field, const json_t *v
 		      struct va_hours week[7])
 {
 	struct va_hours tmp[7];
-	char sub[96];
+	char sub[160];
 	const char *key;
 	const json_t *day;
 	int d, rc;

@@ -138,7 +138,7 @@ static void seed(const char *phone, const char *service, int days, int hour, cha
 static void run_script(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char line[1024], from[40] = "", phone[24] = "", seeded_start[40] = "", cmd[2048];
+	char line[1024], from[40] = "", phone[48] = "", seeded_start[40] = "", cmd[2048];
 	char out_path[400];
 	int want_exit = 0, st;
 	json_t *mine, *last = NULL;
