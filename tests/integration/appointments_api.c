@@ -104,8 +104,9 @@ static void test_book_list_move_cancel(void **state)
 	day[10] = '\0';
 	snprintf(q, sizeof(q), "%s?from=%s&to=%s", PATH, day, day);
 	assert_int_equal(it_http(&srv, "GET", q, IT_KEY, NULL, &b), 200);
-	list = json_object_get(json_loads(va_buf_cstr(&b), 0, NULL), "appointments");
-	assert_int_equal(json_array_size(list), 1);
+	list = json_loads(va_buf_cstr(&b), 0, NULL);
+	assert_int_equal(json_array_size(json_object_get(list, "appointments")), 1);
+	json_decref(list);
 	va_buf_reset(&b);
 
 	/* Move it an hour later. */
