@@ -52,8 +52,9 @@ enum appt_stmt {
 
 _Static_assert(AS__COUNT <= VA_STORE__EXT_STMTS, "store: too many appointment statements");
 
-/* What the triggers of migration 2 raise. */
+/* What the overlap triggers (migrations 2 and 4) raise. */
 #define SLOT_TAKEN "slot taken"
+#define TOO_LONG   "too long"
 
 /* The columns of struct va_appointment, in read_appt()/bind_appt() order. */
 #define APPT_COLS                                                                                  \
@@ -107,6 +108,8 @@ static int step_error(struct va_store *s, int src, const char *op)
 
 	if (src == SQLITE_CONSTRAINT_TRIGGER && strcmp(sqlite3_errmsg(db), SLOT_TAKEN) == 0)
 		return VA_E_EXISTS;
+	if (src == SQLITE_CONSTRAINT_TRIGGER && strcmp(sqlite3_errmsg(db), TOO_LONG) == 0)
+		return VA_E_INVAL;
 	if (src == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return VA_E_EXISTS;
 	if ((src & 0xff) == SQLITE_BUSY || (src & 0xff) == SQLITE_LOCKED) {

@@ -135,6 +135,33 @@ static const char *const migrations[] = {
     " END;",
     /* 3: the practice's schedule document (hours, providers, services, plans) */
     "ALTER TABLE tenants ADD COLUMN practice_json TEXT;",
+    /* 4: the overlap guard looks only a day back (no visit is longer than a
+     * day, which the guard also enforces), so its index range stays short
+     * however many appointments a provider has. */
+    "DROP TRIGGER appointments_no_overlap_insert;"
+    "DROP TRIGGER appointments_no_overlap_update;"
+    "CREATE TRIGGER appointments_no_overlap_insert"
+    " BEFORE INSERT ON appointments"
+    " WHEN NEW.status = 'booked'"
+    " BEGIN"
+    " SELECT RAISE(ABORT, 'too long') WHERE NEW.end_s - NEW.start_s > 86400;"
+    " SELECT RAISE(ABORT, 'slot taken') FROM appointments"
+    " WHERE tenant_id = NEW.tenant_id AND provider_id = NEW.provider_id"
+    " AND status = 'booked' AND id <> NEW.id"
+    " AND start_s > NEW.start_s - 86400"
+    " AND start_s < NEW.end_s AND end_s > NEW.start_s;"
+    " END;"
+    "CREATE TRIGGER appointments_no_overlap_update"
+    " BEFORE UPDATE OF tenant_id, provider_id, start_s, end_s, status ON appointments"
+    " WHEN NEW.status = 'booked'"
+    " BEGIN"
+    " SELECT RAISE(ABORT, 'too long') WHERE NEW.end_s - NEW.start_s > 86400;"
+    " SELECT RAISE(ABORT, 'slot taken') FROM appointments"
+    " WHERE tenant_id = NEW.tenant_id AND provider_id = NEW.provider_id"
+    " AND status = 'booked' AND id <> NEW.id"
+    " AND start_s > NEW.start_s - 86400"
+    " AND start_s < NEW.end_s AND end_s > NEW.start_s;"
+    " END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
