@@ -100,6 +100,8 @@ struct rx {
 	struct va_appointment found[MAX_FOUND];
 	size_t n_found;
 	bool looked_up;
+	bool by_name_tried; /* phone found nothing: name + date of birth tried */
+	bool phone_missed;  /* told the caller the number found nothing */
 	bool target_confirmed;
 	char booked_id[40];
 
@@ -574,6 +576,21 @@ static void on_patient(int status, const struct va_appointment *a, void *arg)
 	advance(r);
 }
 
+static void on_patient_by_name(int status, const struct va_appointment *a, void *arg)
+{
+	struct rx *r = arg;
+
+	if (!op_end(r))
+		return;
+	if (status == VA_OK && a && a->phone[0]) {
+		/* Known under another number: look their appointments up there. */
+		va_strlcpy(r->phone, a->phone, sizeof(r->phone));
+		r->looked_up = false;
+		r->patient = VA_PATIENT_EXISTING;
+	}
+	advance(r);
+}
+
 static void on_changed(int status, const struct va_appointment *a, void *arg)
 {
 	struct rx *r = arg;
@@ -754,6 +771,33 @@ static void advance_existing(struct rx *r)
 		say(r, "I'm sorry, I can't reach our schedule right now.");
 		handoff(r, "schedule unavailable");
 		return;
+	}
+	if (r->n_found == 0 && !r->by_name_tried) {
+		/* Maybe they call from another phone: match by name and birth date. */
+		if (!r->phone_missed) {
+			r->phone_missed = true;
+			say(r, "I couldn't find an upcoming appointment under the number");
+			va_buf_append_str(&r->out, " ");
+			va_say_phone_tail(&r->out, phone_for_lookup(r));
+			va_buf_append_str(&r->out, ".");
+		}
+		if (!r->name[0]) {
+			ask(r, VA_EXPECT_NAME, "What's the name on the appointment?");
+			flush(r, false, NULL);
+			return;
+		}
+		if (!r->dob[0]) {
+			ask(r, VA_EXPECT_DOB, "And what's the patient's date of birth?");
+			flush(r, false, NULL);
+			return;
+		}
+		r->by_name_tried = true;
+		if (op_begin(r) && va_store_patient_find_by_name(r->store, r->tenant->id, r->name,
+								 r->dob, on_patient_by_name,
+								 r) == VA_OK)
+			return;
+		if (r->store)
+			op_end(r);
 	}
 	if (r->n_found == 0) {
 		say(r, "I couldn't find an upcoming appointment under the number");

@@ -41,6 +41,7 @@ enum appt_stmt {
 	AS_ROLLBACK,
 	AS_PATIENT_UPSERT,
 	AS_PATIENT_GET,
+	AS_PATIENT_BY_NAME,
 	AS_INSERT,
 	AS_GET,
 	AS_LIST,
@@ -74,6 +75,11 @@ static const char *const appt_sql[AS__COUNT] = {
 			  " updated_ms = excluded.updated_ms",
     [AS_PATIENT_GET] = "SELECT phone, name, dob, created_ms, updated_ms FROM patients"
 		       " WHERE tenant_id = ?1 AND phone = ?2",
+    /* A caller on another phone: the same name and date of birth. The most
+     * recently seen such patient wins. */
+    [AS_PATIENT_BY_NAME] = "SELECT phone, name, dob, created_ms, updated_ms FROM patients"
+			   " WHERE tenant_id = ?1 AND lower(name) = lower(?2) AND dob = ?3"
+			   " AND dob <> '' ORDER BY updated_ms DESC LIMIT 1",
     [AS_INSERT] = "INSERT INTO appointments (" APPT_COLS ")"
 		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [AS_GET] = "SELECT " APPT_COLS " FROM appointments WHERE id = ?1 AND tenant_id = ?2",
@@ -586,19 +592,22 @@ out:
 	return rc;
 }
 
-static int patient_find_locked(struct va_store *s, const char *tenant_id, const char *phone,
-			       struct va_appointment *out)
+/* By phone, or (dob not NULL) by name and date of birth. */
+static int patient_find_locked(struct va_store *s, const char *tenant_id, const char *key,
+			       const char *dob, struct va_appointment *out)
 {
 	sqlite3_stmt *st = NULL;
 	int src;
 	int rc;
 
-	rc = stmt_get(s, AS_PATIENT_GET, &st);
+	rc = stmt_get(s, dob ? AS_PATIENT_BY_NAME : AS_PATIENT_GET, &st);
 	if (rc)
 		return rc;
 	src = sqlite3_bind_text(st, 1, tenant_id, -1, SQLITE_STATIC);
 	if (src == SQLITE_OK)
-		src = sqlite3_bind_text(st, 2, phone, -1, SQLITE_STATIC);
+		src = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (src == SQLITE_OK && dob)
+		src = sqlite3_bind_text(st, 3, dob, -1, SQLITE_STATIC);
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	if (src == SQLITE_ROW) {
@@ -651,7 +660,7 @@ int va_store_appt_list_sync(struct va_store *s, const char *tenant_id, int64_t f
 
 /* ---- asynchronous API -------------------------------------------------- */
 
-enum appt_op { OP_BOOK, OP_CANCEL, OP_MOVE, OP_PATIENT, OP_LIST, OP_BY_PHONE };
+enum appt_op { OP_BOOK, OP_CANCEL, OP_MOVE, OP_PATIENT, OP_PATIENT_BY_NAME, OP_LIST, OP_BY_PHONE };
 
 /* One job shape for every appointment call; `in` carries the appointment to
  * book, or the tenant_id/id/phone/provider_id arguments of the others. */
@@ -686,7 +695,11 @@ static void run_appt(struct va_store_job *j, void *ctx)
 					in->provider_id[0] ? in->provider_id : NULL, &aj->out);
 		break;
 	case OP_PATIENT:
-		j->status = patient_find_locked(s, in->tenant_id, in->phone, &aj->out);
+		j->status = patient_find_locked(s, in->tenant_id, in->phone, NULL, &aj->out);
+		break;
+	case OP_PATIENT_BY_NAME:
+		j->status =
+		    patient_find_locked(s, in->tenant_id, in->patient_name, in->dob, &aj->out);
 		break;
 	case OP_LIST:
 		j->status =
@@ -836,6 +849,25 @@ int va_store_patient_find(struct va_store *s, const char *tenant_id, const char 
 	j = job_new(OP_PATIENT);
 	if (copy_arg(j->in.tenant_id, sizeof(j->in.tenant_id), tenant_id) ||
 	    copy_arg(j->in.phone, sizeof(j->in.phone), phone)) {
+		free(j);
+		return VA_E_INVAL;
+	}
+	j->cb = cb;
+	j->arg = arg;
+	return job_submit(s, j);
+}
+
+int va_store_patient_find_by_name(struct va_store *s, const char *tenant_id, const char *name,
+				  const char *dob, va_store_appt_cb cb, void *arg)
+{
+	struct appt_job *j;
+
+	if (!s || !cb || !dob || !dob[0] || !name || !name[0])
+		return VA_E_INVAL;
+	j = job_new(OP_PATIENT_BY_NAME);
+	if (copy_arg(j->in.tenant_id, sizeof(j->in.tenant_id), tenant_id) ||
+	    copy_arg(j->in.patient_name, sizeof(j->in.patient_name), name) ||
+	    copy_arg(j->in.dob, sizeof(j->in.dob), dob)) {
 		free(j);
 		return VA_E_INVAL;
 	}

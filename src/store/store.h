@@ -152,6 +152,12 @@ int va_store_appt_move(struct va_store *s, const char *tenant_id, const char *id
 int va_store_patient_find(struct va_store *s, const char *tenant_id, const char *phone,
 			  va_store_appt_cb cb, void *arg);
 
+/* A patient calling from another phone: the same name (case-insensitive)
+ * and date of birth ("YYYY-MM-DD"). Like va_store_patient_find; the
+ * synthesized appointment carries the phone the practice knows them by. */
+int va_store_patient_find_by_name(struct va_store *s, const char *tenant_id, const char *name,
+				  const char *dob, va_store_appt_cb cb, void *arg);
+
 /* Synchronous forms for the command line and tests. *out is malloc'ed. */
 int va_store_appt_book_sync(struct va_store *s, const struct va_appointment *a,
 			    struct va_appointment *out);

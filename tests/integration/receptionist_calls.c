@@ -14,6 +14,8 @@
  *   #! seed SERVICE DAYS HOUR       book one first through the API for this
  *                                   caller: DAYS ahead (skipping days the
  *                                   practice is closed), at HOUR local
+ *   #! seedfor PHONE DOB SERVICE DAYS HOUR   the same for another number,
+ *                                   patient "Pat Seeded" born DOB
  *   #! expect booked N              booked appointments for this caller after
  *   #! expect cancelled N           cancelled ones
  *   #! expect service CODE          of the (last) booked appointment
@@ -100,7 +102,8 @@ static void local_parts(const char *iso, int *hour, int *wday)
 static const char *const wdays[7] = {"monday", "tuesday", "wednesday", "thursday",
 				     "friday", "saturday", "sunday"};
 
-static void seed(const char *phone, const char *service, int days, int hour, char *start_out)
+static void seed(const char *phone, const char *dob, const char *service, int days, int hour,
+		 char *start_out)
 {
 	struct va_tz *tz;
 	struct va_civil c;
@@ -120,8 +123,9 @@ static void seed(const char *phone, const char *service, int days, int hour, cha
 		va_tz_iso8601(tz, va_tz_from_civil(tz, &c), iso, sizeof(iso));
 		snprintf(body, sizeof(body),
 			 "{\"patient_name\":\"Pat Seeded\",\"phone\":\"%s\",\"service\":\"%s\","
-			 "\"start\":\"%s\"}",
-			 phone, service, iso);
+			 "\"start\":\"%s\"%s%s%s}",
+			 phone, service, iso, dob ? ",\"date_of_birth\":\"" : "", dob ? dob : "",
+			 dob ? "\"" : "");
 		va_buf_reset(&b);
 		st = it_http(&srv, "POST", "/api/v1/tenants/demo123/appointments", IT_KEY, body,
 			     &b);
@@ -154,9 +158,14 @@ static void run_script(const char *path)
 			continue;
 		if (sscanf(line, "#! exit %d", &want_exit) == 1)
 			continue;
-		if (sscanf(line, "#! seed %63s %d %d", a, &n1, &n2) == 3) {
+		if (!strncmp(line, "#! seedfor ", 11)) {
+			char p2[24], dob[16];
+			if (sscanf(line, "#! seedfor %23s %15s %63s %d %d", p2, dob, a, &n1, &n2) != 5)
+				fail_msg("%s: bad seedfor line", base);
+			seed(p2, dob, a, n1, n2, seeded_start);
+		} else if (sscanf(line, "#! seed %63s %d %d", a, &n1, &n2) == 3) {
 			snprintf(phone, sizeof(phone), "%s", from + 2);
-			seed(phone, a, n1, n2, seeded_start);
+			seed(phone, NULL, a, n1, n2, seeded_start);
 		}
 		(void)b2;
 	}

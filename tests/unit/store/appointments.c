@@ -319,6 +319,17 @@ static int patient(struct fixture *f, struct va_store *s, const char *tenant, co
 	return rc;
 }
 
+static int patient_by_name(struct fixture *f, struct va_store *s, const char *tenant,
+			   const char *name, const char *dob, struct va_appointment *out)
+{
+	struct one o = {0};
+	int rc = wait_one(f, &o, va_store_patient_find_by_name(s, tenant, name, dob, on_appt, &o));
+
+	if (out && rc == VA_OK)
+		*out = o.appt;
+	return rc;
+}
+
 static void wait_many(struct fixture *f, struct many *m, int submit_rc)
 {
 	assert_int_equal(submit_rc, VA_OK);
@@ -729,6 +740,33 @@ static void test_find_by_phone(void **state)
 
 	by_phone(f, s, "demo123", "5550000000", now, &m);
 	assert_int_equal(m.n, 0);
+	va_store_free(s);
+}
+
+/* A caller on another phone is found by name (any case) and date of birth. */
+static void test_patient_find_by_name_and_dob(void **state)
+{
+	struct fixture *f = *state;
+	struct va_store *s = open_ok(f, true);
+	struct va_appointment a, p;
+
+	fill_appt(&a, "demo123", "dr_patel", "5551112222", T0, T0 + HOUR);
+	va_strlcpy(a.patient_name, "Jane Doe", sizeof(a.patient_name));
+	va_strlcpy(a.dob, "1980-02-03", sizeof(a.dob));
+	assert_int_equal(book(f, s, &a, NULL), VA_OK);
+	assert_int_equal(patient_by_name(f, s, "demo123", "jane doe", "1980-02-03", &p), VA_OK);
+	assert_string_equal(p.phone, "5551112222");
+	assert_string_equal(p.patient_name, "Jane Doe");
+	/* Both must match, in the same practice. */
+	assert_int_equal(patient_by_name(f, s, "demo123", "Jane Doe", "1980-02-04", NULL),
+			 VA_E_NOTFOUND);
+	assert_int_equal(patient_by_name(f, s, "demo123", "John Doe", "1980-02-03", NULL),
+			 VA_E_NOTFOUND);
+	assert_int_equal(patient_by_name(f, s, "other", "Jane Doe", "1980-02-03", NULL),
+			 VA_E_NOTFOUND);
+	/* Without a date of birth there is nothing to match on. */
+	assert_int_equal(va_store_patient_find_by_name(s, "demo123", "Jane Doe", "", on_appt, NULL),
+			 VA_E_INVAL);
 	va_store_free(s);
 }
 
@@ -1256,6 +1294,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_list_range, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_find_by_phone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_patient_upsert_and_find, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_patient_find_by_name_and_dob, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tenant_isolation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invalid_args, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_migrate_from_v1, setup, teardown),
