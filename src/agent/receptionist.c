@@ -73,6 +73,8 @@ struct rx {
 	enum va_expect expect;
 	char last_question[400];
 	int misses, silences;
+	int repeats; /* the last question asked again and again */
+	bool advised; /* first-aid advice given */
 
 	/* what the caller told us */
 	char name[96];
@@ -90,11 +92,14 @@ struct rx {
 	bool have_wish;
 
 	/* scheduling */
+	struct va_slot cand[12]; /* what the finder returned */
+	size_t n_cand;
 	struct va_slot offered[MAX_OFFER];
 	size_t n_offered;
 	struct va_slot chosen;
 	bool have_chosen;
 	bool searched; /* offered reflects the current wish */
+	bool pick_after_search; /* the caller named a time: book it if it is free */
 
 	/* cancel / reschedule / check */
 	struct va_appointment found[MAX_FOUND];
@@ -140,20 +145,36 @@ static void ask(struct rx *r, enum va_expect expect, const char *fmt, ...)
 
 static void ask(struct rx *r, enum va_expect expect, const char *fmt, ...)
 {
+	char q[sizeof(r->last_question)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->last_question, sizeof(r->last_question), fmt, ap);
+	vsnprintf(q, sizeof(q), fmt, ap);
 	va_end(ap);
-	say(r, "%s", r->last_question);
+	/* The same question a third time in a row: this is not working. */
+	r->repeats = strcmp(q, r->last_question) == 0 ? r->repeats + 1 : 0;
+	memcpy(r->last_question, q, sizeof(q));
+	say(r, "%s", q);
 	r->expect = expect;
 }
 
 /* Streams the composed reply word by word, ends the turn, and ends the call
  * when asked (handoff_json NULL = plain goodbye). */
+static void handoff(struct rx *r, const char *reason);
+
 static void flush(struct rx *r, bool end_call, const char *handoff_json)
 {
-	const char *s = va_buf_cstr(&r->out);
+	const char *s;
+
+	if (!end_call && r->repeats >= 2) {
+		/* Asked the same thing three times: a person will do better. */
+		r->repeats = 0;
+		va_buf_reset(&r->out);
+		say(r, "I'm sorry, I'm having trouble with that.");
+		handoff(r, "repeated misunderstanding");
+		return;
+	}
+	s = va_buf_cstr(&r->out);
 
 	if (r->over) {
 		va_buf_reset(&r->out);
@@ -192,6 +213,20 @@ static const char *provider_name(const struct rx *r, const char *id)
 {
 	const struct va_provider *p = va_practice_provider(practice(r), id);
 	return p ? p->name : "our team";
+}
+
+/* " on Tuesday, December 1st at 2 PM", or " today at 2 PM" / " tomorrow at …". */
+static void say_on_when(struct rx *r, int64_t t)
+{
+	struct va_buf day = VA_BUF_INIT(128);
+
+	va_say_day(&day, r->tz, r->now, t);
+	va_buf_append_str(&r->out, strcmp(va_buf_cstr(&day), "today") &&
+					   strcmp(va_buf_cstr(&day), "tomorrow")
+				       ? " on "
+				       : " ");
+	va_say_when(&r->out, r->tz, r->now, t);
+	va_buf_release(&day);
 }
 
 static void goodbye(struct rx *r)
@@ -247,6 +282,22 @@ static bool op_end(struct rx *r)
 static void advance(struct rx *r);
 
 /* ---- slots ------------------------------------------------------------ */
+
+static int local_minute(const struct rx *r, int64_t t)
+{
+	struct va_civil c;
+
+	va_tz_to_civil(r->tz, t, &c);
+	return c.hour * 60 + c.minute;
+}
+
+static int64_t local_day(const struct rx *r, int64_t t)
+{
+	struct va_civil c;
+
+	va_tz_to_civil(r->tz, t, &c);
+	return va_civil_days_from_date(c.year, c.month, c.day);
+}
 
 struct search_ctx {
 	struct rx *r;
@@ -314,9 +365,10 @@ static size_t find_slots(struct rx *r, const struct va_busy *busy, size_t n_busy
 	q.day_to_min = dto;
 	q.pref = pref;
 	q.target = target;
-	q.max_slots = r->urgent ? 2 : MAX_OFFER;
-	if (va_slots_find(practice(r), r->tz, r->now, busy, n_busy, &q, r->offered, &n) != VA_OK)
-		return 0;
+	q.max_slots = sizeof(r->cand) / sizeof(r->cand[0]);
+	if (va_slots_find(practice(r), r->tz, r->now, busy, n_busy, &q, r->cand, &n) != VA_OK)
+		n = 0;
+	r->n_cand = n;
 	return n;
 }
 
@@ -330,6 +382,18 @@ static void hold_offered(struct rx *r)
 			     practice(r)->hold_seconds);
 }
 
+/* " on Tuesday, December 1st" or " today" / " tomorrow". */
+static void say_day_phrase(struct rx *r, int64_t t)
+{
+	struct va_buf day = VA_BUF_INIT(128);
+
+	va_say_day(&day, r->tz, r->now, t);
+	if (strcmp(va_buf_cstr(&day), "today") && strcmp(va_buf_cstr(&day), "tomorrow"))
+		va_buf_append_str(&r->out, " on");
+	va_buf_appendf(&r->out, " %s", va_buf_cstr(&day));
+	va_buf_release(&day);
+}
+
 /* Says why the wished time has nothing and what is closest instead. */
 static void explain_none(struct rx *r)
 {
@@ -339,21 +403,67 @@ static void explain_none(struct rx *r)
 	if (r->have_wish && r->wish.kind != VA_WHEN_OPEN) {
 		va_tz_to_civil(r->tz, r->wish.start, &c);
 		if (va_practice_closed_on(practice(r), c.year, c.month, c.day, &reason)) {
-			say(r, "We're closed on ");
-			va_say_day(&r->out, r->tz, r->now, r->wish.start);
+			say(r, "We're closed");
+			say_day_phrase(r, r->wish.start);
 			va_buf_appendf(&r->out, "%s%s.", reason && *reason ? " for " : "",
 				       reason && *reason ? reason : "");
 			return;
 		}
 		if (practice(r)->hours[c.wday].open_min < 0 &&
 		    r->wish.end - r->wish.start <= 86400) {
-			say(r, "We're not open on ");
-			va_say_day(&r->out, r->tz, r->now, r->wish.start);
+			say(r, "We're not open");
+			say_day_phrase(r, r->wish.start);
 			va_buf_append_str(&r->out, ".");
 			return;
 		}
 	}
 	say(r, "I'm sorry, I don't have anything open then.");
+}
+
+static int cmp_slot(const void *a, const void *b)
+{
+	const struct va_slot *x = a, *y = b;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+/* Of what the finder returned, the choices worth saying: the exact time the
+ * caller asked for alone when it is free; otherwise different days first,
+ * never two offers within 45 minutes of each other, in time order. */
+static void choose_offers(struct rx *r)
+{
+	size_t nk = 0, max = r->urgent ? 2 : MAX_OFFER;
+
+	r->n_offered = 0;
+	for (size_t i = 0; r->have_wish && r->wish.kind == VA_WHEN_POINT && i < r->n_cand; i++) {
+		if (r->cand[i].start == r->wish.start) {
+			r->offered[0] = r->cand[i];
+			r->n_offered = 1;
+			return;
+		}
+	}
+	/* The finder's order is its preference; urgent: the earliest only. */
+	for (int pass = r->urgent ? 1 : 0; pass < 2 && nk < max; pass++) {
+		for (size_t i = 0; i < r->n_cand && nk < max; i++) {
+			bool ok = true;
+			for (size_t k = 0; k < nk && ok; k++) {
+				int64_t d = r->cand[i].start - r->offered[k].start;
+				if (d < 0)
+					d = -d;
+				if (d < 45 * 60 ||
+				    (pass == 0 && local_day(r, r->cand[i].start) ==
+						      local_day(r, r->offered[k].start)))
+					ok = false;
+			}
+			if (ok)
+				r->offered[nk++] = r->cand[i];
+		}
+	}
+	/* Too few far apart: take the closest remaining ones. */
+	for (size_t i = 0; i < r->n_cand && nk < max && nk < 1; i++)
+		r->offered[nk++] = r->cand[i];
+	if (!(r->have_wish && r->wish.kind == VA_WHEN_POINT))
+		qsort(r->offered, nk, sizeof(r->offered[0]), cmp_slot);
+	r->n_offered = nk;
 }
 
 static void offer(struct rx *r, bool widened)
@@ -412,16 +522,29 @@ static void on_busy_listed(int status, const struct va_appointment *appts, size_
 		n_busy++;
 	}
 	search_window(r, &from, &to, &dfrom, &dto, &pref, &target);
-	r->n_offered = find_slots(r, busy, n_busy, from, to, dfrom, dto, pref, target);
-	if (r->n_offered == 0 && (r->have_wish || r->urgent)) {
+	find_slots(r, busy, n_busy, from, to, dfrom, dto, pref, target);
+	if (r->n_cand == 0 && (r->have_wish || r->urgent)) {
 		explain_none(r);
 		widened = true;
-		r->n_offered = find_slots(r, busy, n_busy, from > r->now ? from : r->now,
+		find_slots(r, busy, n_busy, from > r->now ? from : r->now,
 					  (from > r->now ? from : r->now) +
 					      (int64_t)SEARCH_DAYS * 86400,
 					  -1, -1, VA_SLOT_PREF_SPREAD, 0);
 	}
 	free(busy);
+	choose_offers(r);
+	if (r->pick_after_search && !widened && r->n_offered == 1 &&
+	    r->offered[0].start == r->wish.start) {
+		/* The time the caller picked is free: take it. */
+		r->pick_after_search = false;
+		r->chosen = r->offered[0];
+		r->have_chosen = true;
+		r->searched = true;
+		r->step = S_COLLECT;
+		advance(r);
+		return;
+	}
+	r->pick_after_search = false;
 	offer(r, widened);
 	if (r->step != S_ENDED)
 		flush(r, false, NULL);
@@ -498,8 +621,7 @@ static void on_booked(int status, const struct va_appointment *a, void *arg)
 	say_service(r, &r->out);
 	va_buf_append_str(&r->out, " with ");
 	va_buf_append_str(&r->out, provider_name(r, a->provider_id));
-	va_buf_append_str(&r->out, " on ");
-	va_say_when(&r->out, r->tz, r->now, a->start);
+	say_on_when(r, a->start);
 	va_buf_append_str(&r->out, ".");
 	if (!va_practice_open_at(practice(r), r->tz, r->now))
 		say(r, "Our office is closed right now, but your booking is in our schedule and "
@@ -614,15 +736,13 @@ static void on_changed(int status, const struct va_appointment *a, void *arg)
 		va_holds_release(r->holds, r->call_sid);
 	detail(r, "appointment_id", a->id);
 	if (a->status == VA_APPT_CANCELLED) {
-		say(r, "Done. Your appointment on");
-		va_buf_append_str(&r->out, " ");
-		va_say_when(&r->out, r->tz, r->now, a->start);
+		say(r, "Done. Your appointment");
+		say_on_when(r, a->start);
 		va_buf_append_str(&r->out, " is cancelled.");
 		VA_INFO("receptionist", r->call_sid, "cancelled", "appointment=%s", a->id);
 	} else {
-		say(r, "Done. Your appointment is now on");
-		va_buf_append_str(&r->out, " ");
-		va_say_when(&r->out, r->tz, r->now, a->start);
+		say(r, "Done. Your appointment is now");
+		say_on_when(r, a->start);
 		va_buf_appendf(&r->out, " with %s.", provider_name(r, a->provider_id));
 		VA_INFO("receptionist", r->call_sid, "rescheduled", "appointment=%s", a->id);
 	}
@@ -648,12 +768,13 @@ static const char *phone_for_lookup(const struct rx *r)
 static void ask_phone(struct rx *r)
 {
 	if (r->caller_id[0] && !r->phone[0]) {
+		struct va_buf tail = VA_BUF_INIT(64);
 		r->step = S_PHONE_CONFIRM;
-		say(r, "Is the number you're calling from,");
-		va_buf_append_str(&r->out, " ");
-		va_say_phone_tail(&r->out, r->caller_id);
-		va_buf_append_str(&r->out, ",");
-		ask(r, VA_EXPECT_YES_NO, "the best number to reach you?");
+		va_say_phone_tail(&tail, r->caller_id);
+		ask(r, VA_EXPECT_YES_NO,
+		    "Is the number you're calling from, %s, the best number to reach you?",
+		    va_buf_cstr(&tail));
+		va_buf_release(&tail);
 	} else {
 		ask(r, VA_EXPECT_PHONE, "What's the best phone number to reach you?");
 	}
@@ -667,8 +788,7 @@ static void read_back(struct rx *r)
 	say_service(r, &r->out);
 	va_buf_append_str(&r->out, " with ");
 	va_buf_append_str(&r->out, provider_name(r, r->chosen.provider_id));
-	va_buf_append_str(&r->out, " on ");
-	va_say_when(&r->out, r->tz, r->now, r->chosen.start);
+	say_on_when(r, r->chosen.start);
 	va_buf_appendf(&r->out, ", for %s.", r->name);
 	ask(r, VA_EXPECT_YES_NO, "Shall I book it? You can say yes, or press 1.");
 }
@@ -686,6 +806,14 @@ static void advance_book(struct rx *r)
 			return;
 		}
 	}
+	if (r->urgent && !r->advised && (r->symptoms & (1u << VA_SYMPTOM_KNOCKED_OUT))) {
+		r->advised = true;
+		say(r, "If you have the tooth, hold it by the top, don't scrub it, and keep it in "
+		       "milk; the sooner we see you, the better.");
+	}
+	/* What the caller already told us is not asked again. */
+	if (r->pain >= 0 || (r->symptoms & ~(1u << VA_SYMPTOM_PAIN)))
+		r->triage_asked = true;
 	if (r->urgent && !r->triage_asked) {
 		r->triage_asked = true;
 		ask(r, VA_EXPECT_PAIN,
@@ -727,7 +855,10 @@ static void advance_book(struct rx *r)
 			va_buf_append_str(&r->out, " ");
 			va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
 			va_buf_append_str(&r->out, ".");
-			ask(r, VA_EXPECT_CHOICE, "Which would you prefer?");
+			if (r->n_offered == 1)
+				ask(r, VA_EXPECT_CHOICE, "Would that work for you?");
+			else
+				ask(r, VA_EXPECT_CHOICE, "Which would you prefer?");
 			flush(r, false, NULL);
 			return;
 		}
@@ -737,7 +868,10 @@ static void advance_book(struct rx *r)
 		return;
 	}
 	if (!r->phone_ok) {
-		ask_phone(r);
+		if (r->phone[0] && strlen(r->phone) < 10)
+			ask(r, VA_EXPECT_PHONE, "Could I have the full number, with the area code?");
+		else
+			ask_phone(r);
 		flush(r, false, NULL);
 		return;
 	}
@@ -749,8 +883,7 @@ static void describe_found(struct rx *r, const struct va_appointment *a)
 {
 	va_buf_append_str(&r->out, " ");
 	va_buf_append_str(&r->out, va_service_spoken(a->service));
-	va_buf_append_str(&r->out, " on ");
-	va_say_when(&r->out, r->tz, r->now, a->start);
+	say_on_when(r, a->start);
 	va_buf_appendf(&r->out, " with %s", provider_name(r, a->provider_id));
 }
 
@@ -866,8 +999,7 @@ static void advance_existing(struct rx *r)
 	if (r->step != S_CONFIRM) {
 		r->step = S_CONFIRM;
 		say(r, "So that's");
-		va_buf_append_str(&r->out, " ");
-		va_say_when(&r->out, r->tz, r->now, r->chosen.start);
+		say_on_when(r, r->chosen.start);
 		va_buf_appendf(&r->out, " with %s instead.", provider_name(r, r->chosen.provider_id));
 		ask(r, VA_EXPECT_YES_NO, "Shall I move it? You can say yes, or press 1.");
 		flush(r, false, NULL);
@@ -906,8 +1038,7 @@ static void advance(struct rx *r)
 		break;
 	}
 	if (r->step == S_ANYTHING_ELSE) {
-		if (r->out.len == 0)
-			ask(r, VA_EXPECT_ANY, "Is there anything else I can help you with?");
+		ask(r, VA_EXPECT_ANY, "Is there anything else I can help you with?");
 	} else if (r->out.len == 0) {
 		ask(r, VA_EXPECT_ANY,
 		    "I can book, move or cancel an appointment, or answer questions about the "
@@ -960,7 +1091,8 @@ static void merge(struct rx *r, const struct va_understanding *u)
 	}
 	if (u->phone[0]) {
 		va_strlcpy(r->phone, u->phone, sizeof(r->phone));
-		r->phone_ok = true;
+		/* Seven digits lack the area code: asked for again below. */
+		r->phone_ok = strlen(r->phone) >= 10;
 		detail(r, "phone", r->phone);
 	} else if (u->phone_is_caller_id && r->caller_id[0]) {
 		va_strlcpy(r->phone, r->caller_id, sizeof(r->phone));
@@ -1017,10 +1149,36 @@ static bool side_questions(struct rx *r, const struct va_understanding *u)
 	bool any = false;
 
 	if (has(u, VA_INTENT_ASK_HOURS)) {
-		say(r, "We're open");
-		va_buf_append_str(&r->out, " ");
-		va_say_hours(&r->out, p);
-		va_buf_append_str(&r->out, ".");
+		struct va_civil c;
+		const char *reason = NULL;
+		if ((u->when.kind == VA_WHEN_WINDOW || u->when.kind == VA_WHEN_POINT) &&
+		    u->when.end - u->when.start <= 86400) {
+			/* A question about one day gets that day's answer. */
+			va_tz_to_civil(r->tz, u->when.start, &c);
+			if (va_practice_closed_on(p, c.year, c.month, c.day, &reason)) {
+				say(r, "We're closed");
+				say_day_phrase(r, u->when.start);
+				va_buf_appendf(&r->out, "%s%s.", reason && *reason ? " for " : "",
+					       reason && *reason ? reason : "");
+			} else if (p->hours[c.wday].open_min < 0) {
+				say(r, "We're not open");
+				say_day_phrase(r, u->when.start);
+				va_buf_append_str(&r->out, ".");
+			} else {
+				say(r, "We're open");
+				say_day_phrase(r, u->when.start);
+				va_buf_append_str(&r->out, " from ");
+				va_say_clock(&r->out, p->hours[c.wday].open_min);
+				va_buf_append_str(&r->out, " to ");
+				va_say_clock(&r->out, p->hours[c.wday].close_min);
+				va_buf_append_str(&r->out, ".");
+			}
+		} else {
+			say(r, "We're open");
+			va_buf_append_str(&r->out, " ");
+			va_say_hours(&r->out, p);
+			va_buf_append_str(&r->out, ".");
+		}
 		any = true;
 	}
 	if (has(u, VA_INTENT_ASK_LOCATION)) {
@@ -1063,6 +1221,16 @@ static bool side_questions(struct rx *r, const struct va_understanding *u)
 
 static enum goal goal_from(const struct va_understanding *u)
 {
+	const uint32_t asks = VA_INTENT_BIT(VA_INTENT_ASK_HOURS) |
+			      VA_INTENT_BIT(VA_INTENT_ASK_LOCATION) |
+			      VA_INTENT_BIT(VA_INTENT_ASK_INSURANCE) |
+			      VA_INTENT_BIT(VA_INTENT_ASK_PRICES);
+
+	/* "Are you open tomorrow?", "how much is a crown?": questions, not bookings. */
+	if ((u->intents & asks) && !has(u, VA_INTENT_BOOK) && !has(u, VA_INTENT_EMERGENCY) &&
+	    !has(u, VA_INTENT_RESCHEDULE) && !has(u, VA_INTENT_CANCEL) &&
+	    u->urgency < VA_URGENCY_URGENT)
+		return G_NONE;
 	if (has(u, VA_INTENT_RESCHEDULE))
 		return G_RESCHEDULE;
 	if (has(u, VA_INTENT_CANCEL))
@@ -1089,36 +1257,96 @@ static void start_goal(struct rx *r, enum goal g)
 					: g == G_RESCHEDULE ? "reschedule" : "check");
 }
 
-/* Picks one of the offered slots from what was said; true if picked. */
-static bool pick_offered(struct rx *r, const struct va_understanding *u)
+
+static bool said_any(const char *text, const char *const *phrases)
 {
-	if (u->choice > 0 && (size_t)u->choice <= r->n_offered) {
+	char low[512];
+	size_t i;
+
+	for (i = 0; text[i] && i + 1 < sizeof(low); i++)
+		low[i] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] + 32 : text[i]);
+	low[i] = '\0';
+	for (; *phrases; phrases++)
+		if (strstr(low, *phrases))
+			return true;
+	return false;
+}
+
+/* Picks one of the offered slots from what was said; true if picked. Times
+ * are matched by their time of day too: "the 2 o'clock" is the offer at 2,
+ * whatever day the bare time would mean on its own. */
+static bool pick_offered(struct rx *r, const struct va_understanding *u, const char *text)
+{
+	static const char *const any_of[] = {"either", "whichever", "doesn't matter",
+					     "doesnt matter", "any of", "any one", "anyone is",
+					     "any is fine", "you pick", "you choose", NULL};
+	size_t n = r->n_offered;
+
+	if (!n)
+		return false;
+	if (u->choice > 0 && (size_t)u->choice <= n) {
 		r->chosen = r->offered[u->choice - 1];
 		return true;
 	}
-	if (u->choice < 0 && r->n_offered) { /* "the last one" */
-		r->chosen = r->offered[r->n_offered - 1];
+	if (u->choice < 0) { /* "the last one" */
+		r->chosen = r->offered[n - 1];
 		return true;
 	}
 	if (u->when.kind == VA_WHEN_POINT || u->when.kind == VA_WHEN_WINDOW) {
-		for (size_t i = 0; i < r->n_offered; i++) {
-			int64_t s = r->offered[i].start;
-			bool hit = u->when.kind == VA_WHEN_POINT
-				       ? s == u->when.start
-				       : s >= u->when.start && s < u->when.end;
-			if (hit) {
+		int from = local_minute(r, u->when.start);
+		int to = u->when.kind == VA_WHEN_POINT ? from + 1 : local_minute(r, u->when.end);
+		bool short_window = u->when.end - u->when.start <= 86400;
+		for (size_t i = 0; i < n; i++) {
+			int64_t st = r->offered[i].start;
+			int m = local_minute(r, st);
+			bool same_day = u->when.kind == VA_WHEN_POINT
+					    ? st == u->when.start
+					    : st >= u->when.start && st < u->when.end;
+			bool same_time = short_window && (to > from ? m >= from && m < to
+								    : m >= from || m < to);
+			if (same_day || same_time) {
 				r->chosen = r->offered[i];
 				return true;
 			}
 		}
-		return false;
 	}
-	if (affirm(u) && r->n_offered >= 1 &&
-	    (r->n_offered == 1 || r->urgent)) {
+	/* "eight", "the 10": a bare hour among the offers. */
+	if (u->choice > (int)n && u->choice <= 12) {
+		int h = u->choice <= 6 ? u->choice + 12 : u->choice == 12 ? 12 : u->choice;
+		for (size_t i = 0; i < n; i++)
+			if (local_minute(r, r->offered[i].start) / 60 == h) {
+				r->chosen = r->offered[i];
+				return true;
+			}
+	}
+	if (said_any(text, any_of) || (affirm(u) && !deny(u))) {
+		/* Any of them, or a plain yes: the one they asked for, else the first
+		 * (the read-back lets them change it). */
 		r->chosen = r->offered[0];
+		for (size_t i = 0; r->have_wish && r->wish.kind == VA_WHEN_POINT && i < n; i++)
+			if (r->offered[i].start == r->wish.start)
+				r->chosen = r->offered[i];
 		return true;
 	}
 	return false;
+}
+
+/* Forgets who the booking was for (a second booking may be for someone
+ * else); keeps the number and the call's history. */
+static void reset_patient(struct rx *r)
+{
+	r->name[0] = '\0';
+	r->dob[0] = '\0';
+	r->patient = VA_PATIENT_UNKNOWN;
+	r->patient_looked_up = true; /* the number is the caller's: known already */
+	r->service = VA_SERVICE_NONE;
+	r->urgent = r->danger_told = r->triage_asked = r->advised = false;
+	r->symptoms = 0;
+	r->pain = -1;
+	r->have_wish = false;
+	r->have_chosen = false;
+	r->n_offered = 0;
+	r->searched = false;
 }
 
 static void process(struct rx *r, const char *text)
@@ -1127,8 +1355,32 @@ static void process(struct rx *r, const char *text)
 	bool side;
 	enum goal g;
 
+	static const char *const backing_out[] = {"never mind", "nevermind", "forget it",
+						  "call back", "call you back", NULL};
+	static const char *const agreeing[] = {"uh huh", "uh-huh", "mm hmm", "mhm", NULL};
+
 	r->now = clock_now();
 	va_understand(text, strlen(text), r->expect, r->now, r->tz, &u);
+	/* "uh huh" agrees; it is not "huh?". */
+	if (said_any(text, agreeing)) {
+		u.intents &= ~VA_INTENT_BIT(VA_INTENT_REPEAT);
+		u.intents |= VA_INTENT_BIT(VA_INTENT_YES);
+	}
+	/* "Never mind, I'll call back": leaving, whatever else it sounds like. */
+	if (said_any(text, backing_out) && goal_from(&u) == G_NONE) {
+		goodbye(r);
+		return;
+	}
+	/* Another booking after one is done: for someone else, maybe. */
+	if (r->step == S_ANYTHING_ELSE && goal_from(&u) == G_BOOK)
+		reset_patient(r);
+	/* "Have you been here before?" — "yes" / "no". */
+	if (r->expect == VA_EXPECT_NEW_OR_EXISTING && u.patient == VA_PATIENT_UNKNOWN) {
+		if (affirm(&u))
+			u.patient = VA_PATIENT_EXISTING;
+		else if (deny(&u))
+			u.patient = VA_PATIENT_NEW;
+	}
 	merge(r, &u);
 
 	/* Danger signs first: this is not a booking question any more. */
@@ -1152,8 +1404,17 @@ static void process(struct rx *r, const char *text)
 		handoff(r, "caller asked for a person");
 		return;
 	}
-	if (has(&u, VA_INTENT_REPEAT) && r->last_question[0] && u.intents == VA_INTENT_BIT(VA_INTENT_REPEAT)) {
-		say(r, "Sure. %s", r->last_question);
+	if (has(&u, VA_INTENT_REPEAT) && r->last_question[0] &&
+	    u.intents == VA_INTENT_BIT(VA_INTENT_REPEAT)) {
+		say(r, "Sure.");
+		if (r->step == S_OFFERED && r->n_offered) {
+			say(r, "I have");
+			va_buf_append_str(&r->out, " ");
+			va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
+			va_buf_append_str(&r->out, ".");
+		}
+		say(r, "%s", r->last_question);
+		r->repeats = 0;
 		flush(r, false, NULL);
 		return;
 	}
@@ -1192,13 +1453,29 @@ static void process(struct rx *r, const char *text)
 		}
 		break;
 	case S_OFFERED:
-		if (pick_offered(r, &u)) {
+		if (pick_offered(r, &u, text)) {
 			r->have_chosen = true;
 			r->step = S_COLLECT;
 			advance(r);
 			return;
 		}
 		if (u.when.kind != VA_WHEN_NONE) {
+			/* "The 2 o'clock", "the afternoon one" while times on another day
+			 * are on offer: that time on the offered day, not today. */
+			int64_t shift = local_day(r, r->offered[0].start) - local_day(r, r->now);
+			if ((u.when.kind == VA_WHEN_POINT || u.when.kind == VA_WHEN_WINDOW) &&
+			    u.when.end - u.when.start <= 86400 &&
+			    local_day(r, u.when.start) == local_day(r, r->now) && shift > 0) {
+				struct va_civil c;
+				int64_t len = u.when.end - u.when.start;
+				va_tz_to_civil(r->tz, u.when.start, &c);
+				c.day += (int)shift;
+				r->wish = u.when;
+				r->wish.start = va_tz_from_civil(r->tz, &c);
+				r->wish.end = r->wish.start + len;
+				r->have_wish = true;
+			}
+			r->pick_after_search = r->wish.kind == VA_WHEN_POINT;
 			/* A new wish: look again. */
 			r->searched = false;
 			r->step = S_COLLECT;
@@ -1218,6 +1495,12 @@ static void process(struct rx *r, const char *text)
 		}
 		break;
 	case S_PHONE_CONFIRM:
+		if (u.phone[0] || u.phone_is_caller_id) {
+			/* "Yes, but my cell is better: …": the number given wins. */
+			r->step = S_COLLECT;
+			advance(r);
+			return;
+		}
 		if (affirm(&u)) {
 			va_strlcpy(r->phone, r->caller_id, sizeof(r->phone));
 			r->phone_ok = true;
@@ -1241,6 +1524,14 @@ static void process(struct rx *r, const char *text)
 	case S_TARGET_CONFIRM:
 		if (affirm(&u)) {
 			r->target_confirmed = true;
+			advance(r);
+			return;
+		}
+		if (deny(&u) && has(&u, VA_INTENT_RESCHEDULE) && r->n_found) {
+			/* "No, I'd rather move it." */
+			r->goal = G_RESCHEDULE;
+			r->step = S_COLLECT;
+			r->target_confirmed = false;
 			advance(r);
 			return;
 		}
@@ -1284,6 +1575,12 @@ static void process(struct rx *r, const char *text)
 	g = goal_from(&u);
 	if (g != G_NONE && (r->goal == G_NONE || (g != G_BOOK && g != r->goal)))
 		start_goal(r, g);
+	if (r->goal == G_NONE && !side && has(&u, VA_INTENT_THANKS) && !has(&u, VA_INTENT_YES)) {
+		say(r, "You're welcome!");
+		r->step = S_ANYTHING_ELSE;
+		advance(r);
+		return;
+	}
 	if (r->goal == G_NONE && !side) {
 		if (r->step == S_ANYTHING_ELSE && has(&u, VA_INTENT_YES)) {
 			ask(r, VA_EXPECT_ANY, "Sure, what else can I do for you?");
@@ -1301,6 +1598,20 @@ static void process(struct rx *r, const char *text)
 		r->misses = 0;
 	}
 	advance(r);
+}
+
+void va_receptionist_absorb(struct va_agent *a, const char *caller_text)
+{
+	struct rx *r = (struct rx *)a;
+	struct va_understanding u;
+	enum goal g;
+
+	r->now = clock_now();
+	va_understand(caller_text, strlen(caller_text), VA_EXPECT_ANY, r->now, r->tz, &u);
+	merge(r, &u);
+	g = goal_from(&u);
+	if (g != G_NONE && r->goal == G_NONE)
+		start_goal(r, g);
 }
 
 /* ---- the agent interface ---------------------------------------------- */

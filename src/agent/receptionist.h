@@ -14,4 +14,10 @@
 
 extern const struct va_agent_factory va_agent_receptionist_factory;
 
+/* Takes in what a caller said earlier in the call (to another agent) without
+ * answering it: names, numbers, the service, symptoms, the wished time and the
+ * goal are remembered, so a receptionist taking over mid-call does not ask
+ * for them again. a must come from va_agent_receptionist_factory. */
+void va_receptionist_absorb(struct va_agent *a, const char *caller_text);
+
 #endif

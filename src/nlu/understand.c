@@ -186,6 +186,7 @@ static const struct rule rules[] = {
 	{VA_INTENT_HUMAN, R_NEG, "human|operator|receptionist|representative|rep|humans|secretary"},
 	{VA_INTENT_HUMAN, R_NEG, "speak|talk|speaking|talking|put * to|with|through * someone|somebody|person|human|anyone|anybody|receptionist|staff|manager|agent|representative|operator|front"},
 	{VA_INTENT_HUMAN, R_NEG, "front desk"},
+	{VA_INTENT_HUMAN, R_NEG, "speak|talk|speaking|talking to|with * dentist|doctor|dr|hygienist"},
 	{VA_INTENT_HUMAN, R_NEG, "transfer me"},
 	{VA_INTENT_HUMAN, R_NEG, "a person"},
 	/* conversation */
@@ -198,6 +199,11 @@ static const struct rule rules[] = {
 	{VA_INTENT_GOODBYE, 0, "see you|ya"},
 	{VA_INTENT_GOODBYE, 0, "nothing else"},
 	{VA_INTENT_GOODBYE, 0, "hang up"},
+	{VA_INTENT_GOODBYE, 0, "never mind"},
+	{VA_INTENT_GOODBYE, 0, "nevermind"},
+	{VA_INTENT_GOODBYE, 0, "forget it"},
+	{VA_INTENT_GOODBYE, 0, "ill|i * call * back"},
+	{VA_INTENT_GOODBYE, 0, "call back later"},
 	{C_YES_START, R_START, "yes|yeah|yep|yup|ya|yea|yah|ok|okay|alright|right|correct|perfect|great|fine|absolutely|definitely|certainly|exactly|uhhuh|mhm|mmhm|affirmative|indeed|awesome|excellent"},
 	{C_YES_START, R_START, "all right"},
 	{C_YES_START, R_START, "uh huh"},
@@ -212,6 +218,8 @@ static const struct rule rules[] = {
 	{VA_INTENT_YES, 0, "please do"},
 	{VA_INTENT_YES, 0, "lets do it|that"},
 	{VA_INTENT_YES, 0, "book it"},
+	{VA_INTENT_YES, 0, "go for it"},
+	{VA_INTENT_YES, 0, "do it"},
 	{VA_INTENT_YES, 0, "would be great|perfect|fine|good"},
 	{C_SURE, R_NEG, "sure"},
 	{C_NO_START, R_START, "no|nope|nah|negative"},
@@ -351,66 +359,67 @@ static const char *const stopwords[] = {
 	"below", "best", "better", "between", "bit", "bleed", "bleeding", "bleeds", "blood",
 	"blue", "book", "booked", "booking", "born", "both", "boy", "braces", "break", "breath",
 	"breathe", "breathing", "broke", "broken", "brother", "bump", "busy", "but", "by", "bye",
-	"call", "called", "calling", "came", "can", "canal", "cancel", "cancelled", "cancelling",
-	"cant", "cap", "care", "cash", "cavities", "cavity", "certain", "change", "charge",
-	"cheap", "check", "checkin", "checking", "checkup", "checkups", "child", "children",
-	"chipped", "cigna", "clean", "cleaned", "cleaning", "cleanings", "cleanup", "close",
-	"closed", "code", "come", "coming", "concerned", "confirm", "consult", "consultation",
-	"correct", "cost", "costs", "could", "couldnt", "cover", "coverage", "covered", "crack",
-	"cracked", "cross", "crown", "crowns", "current", "currently", "dad", "daughter", "day",
-	"days", "dear", "dec", "december", "definitely", "delta", "dental", "dentist", "dentists",
-	"denture", "dentures", "desk", "did", "didnt", "different", "directions", "do", "doctor",
-	"does", "doesnt", "doing", "done", "dont", "double", "down", "dr", "during", "each",
-	"earlier", "earliest", "early", "eight", "eighteen", "eighty", "either", "eleven", "else",
-	"emergency", "end", "er", "erm", "even", "evening", "ever", "every", "everything",
-	"exactly", "exam", "examination", "exams", "excuse", "existing", "expensive", "extract",
-	"extraction", "eye", "face", "fair", "false", "feb", "february", "fee", "fees", "fell",
-	"fever", "few", "fifteen", "fifty", "filling", "fillings", "fine", "first", "five", "for",
-	"forty", "four", "fourteen", "free", "fri", "friday", "fridays", "from", "front", "full",
-	"get", "getting", "girl", "give", "glad", "go", "going", "gone", "good", "goodbye", "got",
-	"great", "guardian", "guess", "gum", "gums", "guy", "guys", "had", "happy", "hard", "has",
-	"hasnt", "have", "havent", "having", "he", "head", "health", "healthcare", "hello", "help",
-	"her", "here", "hers", "herself", "hey", "hi", "him", "himself", "his", "hm", "hmm",
-	"hold", "hole", "home", "hope", "hoping", "hour", "hours", "how", "however", "huh",
-	"human", "humana", "hundred", "hurt", "hurting", "hurts", "husband", "hygiene",
-	"hygienist", "i", "id", "if", "ill", "im", "implant", "implants", "in", "insurance",
-	"interested", "into", "invisalign", "is", "isnt", "it", "its", "ive", "jan", "january",
-	"jaw", "july", "just", "keep", "kid", "kids", "killing", "kind", "knocked", "know", "last",
-	"late", "later", "left", "less", "let", "lets", "like", "line", "little", "located",
-	"location", "look", "looking", "lost", "lot", "ma", "maam", "make", "many", "march",
-	"maybe", "me", "mean", "medicaid", "medicare", "metlife", "mhm", "midnight", "mine",
-	"minute", "mm", "mmhm", "mmm", "mom", "moment", "mon", "monday", "mondays", "month",
-	"more", "morning", "most", "mother", "mouth", "mr", "mrs", "ms", "much", "must", "my",
-	"myself", "nah", "name", "names", "near", "neck", "need", "needs", "nervous", "never",
-	"new", "next", "nice", "night", "nine", "nineteen", "ninety", "no", "nobody", "none",
-	"noon", "nope", "normal", "not", "nothing", "nov", "november", "now", "number", "oclock",
-	"oct", "october", "of", "off", "office", "oh", "ok", "okay", "old", "on", "once", "one",
-	"only", "oops", "open", "operator", "or", "other", "our", "ours", "out", "over", "own",
-	"pain", "painful", "parking", "patient", "patients", "pay", "people", "perfect", "person",
-	"phone", "please", "plus", "polish", "possible", "pretty", "price", "prices", "pricing",
-	"principal", "problem", "pull", "pulled", "quite", "rather", "ready", "really",
-	"receptionist", "regular", "remember", "repeat", "representative", "right", "root",
-	"routine", "said", "same", "sat", "saturday", "saturdays", "say", "scared", "schedule",
-	"scheduled", "second", "see", "seeing", "sensitive", "sept", "september", "seven",
-	"seventeen", "seventy", "she", "shield", "should", "sick", "since", "six", "sixteen",
-	"sixty", "sleep", "so", "some", "somebody", "someone", "something", "sometime",
-	"sometimes", "soon", "sore", "sorry", "speak", "speaking", "spell", "spelled", "spelling",
-	"staff", "still", "stop", "street", "sunday", "sundays", "super", "sure", "swallow",
-	"swallowing", "swelling", "swollen", "take", "talk", "teeth", "temperature", "ten", "than",
-	"thank", "thanks", "that", "thats", "the", "their", "them", "then", "there", "these",
-	"they", "thing", "think", "third", "thirteen", "thirty", "this", "those", "though",
-	"three", "throat", "throbbing", "through", "thurs", "thursday", "thursdays", "thx", "till",
-	"time", "tired", "to", "today", "tomorrow", "tonight", "too", "tooth", "toothache",
-	"total", "totally", "trying", "tues", "tuesday", "tuesdays", "twelve", "twenty", "two",
-	"uh", "uhh", "uhhuh", "uhm", "um", "umm", "under", "united", "until", "up", "upper",
-	"urgent", "us", "use", "usual", "usually", "veneer", "veneers", "very", "visit", "visits",
-	"wait", "want", "wanted", "was", "wasnt", "way", "we", "wednesday", "wednesdays", "weds",
-	"week", "weekday", "weekdays", "weekend", "weekends", "welcome", "well", "went", "were",
-	"what", "whatever", "whats", "when", "whenever", "where", "wherever", "which", "while",
-	"white", "whiten", "whitening", "whiter", "who", "whole", "whom", "whose", "why", "wife",
-	"wisdom", "with", "without", "wondering", "work", "works", "worried", "would", "wouldnt",
-	"x", "xray", "xrays", "ya", "yah", "yea", "yeah", "year", "years", "yep", "yes",
-	"yesterday", "yet", "you", "your", "youre", "yours", "yourself", "yup",
+	"calendar", "call", "called", "calling", "came", "can", "canal", "cancel", "cancelled",
+	"cancelling", "cant", "cap", "care", "cash", "cavities", "cavity", "certain", "change",
+	"charge", "cheap", "check", "checkin", "checking", "checkup", "checkups", "child",
+	"children", "chipped", "cigna", "clean", "cleaned", "cleaning", "cleanings", "cleanup",
+	"close", "closed", "code", "come", "coming", "concerned", "confirm", "consult",
+	"consultation", "correct", "cost", "costs", "could", "couldnt", "cover", "coverage",
+	"covered", "crack", "cracked", "cross", "crown", "crowns", "current", "currently", "dad",
+	"daughter", "day", "days", "dear", "dec", "december", "definitely", "delta", "dental",
+	"dentist", "dentists", "denture", "dentures", "desk", "did", "didnt", "different",
+	"directions", "do", "doctor", "does", "doesnt", "doing", "done", "dont", "double", "down",
+	"dr", "during", "each", "earlier", "earliest", "early", "eight", "eighteen", "eighty",
+	"either", "eleven", "else", "emergency", "end", "er", "erm", "even", "evening", "ever",
+	"every", "everything", "exactly", "exam", "examination", "exams", "excuse", "existing",
+	"expensive", "extract", "extraction", "eye", "face", "fair", "false", "feb", "february",
+	"fee", "fees", "fell", "fever", "few", "fifteen", "fifty", "filling", "fillings", "fine",
+	"first", "five", "for", "forget", "forty", "four", "fourteen", "free", "fri", "friday",
+	"fridays", "from", "front", "full", "get", "getting", "girl", "give", "glad", "go",
+	"going", "gone", "good", "goodbye", "got", "great", "guardian", "guess", "gum", "gums",
+	"guy", "guys", "had", "happy", "hard", "has", "hasnt", "have", "havent", "having", "he",
+	"head", "health", "healthcare", "hello", "help", "her", "here", "hers", "herself", "hey",
+	"hi", "him", "himself", "his", "hm", "hmm", "hold", "hole", "home", "hope", "hoping",
+	"hour", "hours", "how", "however", "huh", "human", "humana", "hundred", "hurt", "hurting",
+	"hurts", "husband", "hygiene", "hygienist", "i", "id", "if", "ill", "im", "implant",
+	"implants", "in", "insurance", "interested", "into", "invisalign", "is", "isnt", "it",
+	"its", "ive", "jan", "january", "jaw", "july", "just", "keep", "kid", "kids", "killing",
+	"kind", "knocked", "know", "last", "late", "later", "left", "less", "let", "lets", "like",
+	"line", "little", "located", "location", "look", "looking", "lost", "lot", "ma", "maam",
+	"make", "many", "march", "maybe", "me", "mean", "medicaid", "medicare", "metlife", "mhm",
+	"middle", "midnight", "mind", "mine", "minute", "mm", "mmhm", "mmm", "mom", "moment",
+	"mon", "monday", "mondays", "month", "more", "morning", "most", "mother", "mouth", "mr",
+	"mrs", "ms", "much", "must", "my", "myself", "nah", "name", "names", "near", "neck",
+	"need", "needs", "nervous", "never", "nevermind", "new", "next", "nice", "night", "nine",
+	"nineteen", "ninety", "no", "nobody", "none", "noon", "nope", "normal", "not", "nothing",
+	"nov", "november", "now", "number", "oclock", "oct", "october", "of", "off", "office",
+	"oh", "ok", "okay", "old", "on", "once", "one", "only", "oops", "open", "operator", "or",
+	"other", "our", "ours", "out", "over", "own", "pain", "painful", "parking", "patient",
+	"patients", "pay", "people", "perfect", "person", "phone", "please", "plus", "polish",
+	"possible", "pretty", "price", "prices", "pricing", "principal", "problem", "pull",
+	"pulled", "quite", "rather", "ready", "really", "receptionist", "regular", "remember",
+	"repeat", "representative", "right", "root", "routine", "said", "same", "sat", "saturday",
+	"saturdays", "say", "scared", "schedule", "scheduled", "second", "see", "seeing",
+	"sensitive", "sept", "september", "seven", "seventeen", "seventy", "she", "shield",
+	"should", "sick", "since", "six", "sixteen", "sixty", "sleep", "so", "some", "somebody",
+	"someone", "something", "sometime", "sometimes", "son", "soon", "sore", "sorry", "speak",
+	"speaking", "spell", "spelled", "spelling", "staff", "still", "stop", "street", "sunday",
+	"sundays", "super", "sure", "swallow", "swallowing", "swelling", "swollen", "take", "talk",
+	"teeth", "temperature", "ten", "than", "thank", "thanks", "that", "thats", "the", "their",
+	"them", "then", "there", "these", "they", "thing", "think", "third", "thirteen", "thirty",
+	"this", "those", "though", "three", "throat", "throbbing", "through", "thurs", "thursday",
+	"thursdays", "thx", "till", "time", "tired", "to", "today", "tomorrow", "tonight", "too",
+	"tooth", "toothache", "total", "totally", "trying", "tues", "tuesday", "tuesdays",
+	"twelve", "twenty", "two", "uh", "uhh", "uhhuh", "uhm", "um", "umm", "under", "united",
+	"until", "up", "upper", "urgent", "us", "use", "usual", "usually", "veneer", "veneers",
+	"very", "visit", "visits", "wait", "want", "wanted", "was", "wasnt", "way", "we",
+	"wednesday", "wednesdays", "weds", "week", "weekday", "weekdays", "weekend", "weekends",
+	"welcome", "well", "went", "were", "what", "whatever", "whats", "when", "whenever",
+	"where", "wherever", "which", "whichever", "while", "white", "whiten", "whitening",
+	"whiter", "who", "whole", "whom", "whose", "why", "wife", "wisdom", "with", "without",
+	"wondering", "work", "works", "worried", "would", "wouldnt", "x", "xray", "xrays", "ya",
+	"yah", "yea", "yeah", "year", "years", "yep", "yes", "yesterday", "yet", "you", "your",
+	"youre", "yours", "yourself", "yup",
 };
 /* clang-format on */
 
@@ -1338,13 +1347,36 @@ static bool name_tok(const struct ctx *c, size_t i, bool strict)
 	return true;
 }
 
+/* "Jo March", "Bill Friday": a month or weekday after a first name is a
+ * surname when it was not read as a date. */
+static bool surname_word(const struct ctx *c, size_t i)
+{
+	static const char *const days[] = {"monday", "tuesday", "wednesday", "thursday",
+					   "friday", "saturday", "sunday"};
+	const struct va_token *t = &c->tk.t[i];
+	size_t k;
+
+	if (t->mark || !(t->flags & VA_TOK_ALPHA) || (t->flags & VA_TOK_CLAUSE))
+		return false;
+	if (!(t->flags & VA_TOK_CAP) && c->expect != VA_EXPECT_NAME)
+		return false;
+	for (k = 0; k < 12; k++)
+		if (!strcmp(t->w, months[k]))
+			return true;
+	for (k = 0; k < 7; k++)
+		if (!strcmp(t->w, days[k]))
+			return true;
+	return false;
+}
+
 /* Reads up to 3 name words (a hyphenated name counts once) from i. */
 static size_t name_run(const struct ctx *c, size_t i, bool strict, struct name *nm)
 {
 	size_t words = 0;
 
 	nm->n = 0;
-	while (i < c->tk.n && nm->n < NAME_PARTS && name_tok(c, i, strict)) {
+	while (i < c->tk.n && nm->n < NAME_PARTS &&
+	       (name_tok(c, i, strict) || (nm->n > 0 && surname_word(c, i)))) {
 		const struct va_token *t = &c->tk.t[i];
 		bool joined = nm->n > 0 && t->punct == '-' && !(t->flags & VA_TOK_SPACE);
 

@@ -624,9 +624,33 @@ static void test_speed(void **state)
 	assert_string_equal(u.name, "John Smith");
 }
 
+/* Regressions found by probing the receptionist with real-sounding calls. */
+static void test_probe_regressions(void **state)
+{
+	struct va_understanding u;
+
+	run(VA_EXPECT_NAME, "Laurie March", &u);
+	assert_string_equal(u.name, "Laurie March");
+	run(VA_EXPECT_ANY, "I'm Jo March, existing patient", &u);
+	assert_string_equal(u.name, "Jo March");
+	assert_int_equal(u.patient, VA_PATIENT_EXISTING);
+	run(VA_EXPECT_NAME, "ok never mind thanks", &u);
+	assert_string_equal(u.name, "");
+	assert_true(u.intents & VA_INTENT_BIT(VA_INTENT_GOODBYE));
+	run(VA_EXPECT_ANY, "actually never mind, I'll call back later", &u);
+	assert_true(u.intents & VA_INTENT_BIT(VA_INTENT_GOODBYE));
+	run(VA_EXPECT_ANY, "can I speak to the dentist please", &u);
+	assert_true(u.intents & VA_INTENT_BIT(VA_INTENT_HUMAN));
+	run(VA_EXPECT_YES_NO, "go for it", &u);
+	assert_true(u.intents & VA_INTENT_BIT(VA_INTENT_YES));
+	run(VA_EXPECT_NAME, "hold on let me check my calendar", &u);
+	assert_string_equal(u.name, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_probe_regressions),
 	    cmocka_unit_test(test_intents),	   cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_phones),	   cmocka_unit_test(test_dobs),
 	    cmocka_unit_test(test_dob_not_a_when), cmocka_unit_test(test_patient),
