@@ -48,6 +48,8 @@ struct va_agent_host_ops {
  * for the duration of create(); the agent copies what it keeps. */
 struct va_store;
 struct va_holds;
+struct va_llm_http;
+struct va_llm_settings;
 
 struct va_agent_call {
 	uv_loop_t *loop;
@@ -56,6 +58,8 @@ struct va_agent_call {
 	const struct va_tz *tz;		/* the practice's zone */
 	struct va_store *store;		/* appointments, patients (completion-based) */
 	struct va_holds *holds;		/* soft holds on offered slots */
+	struct va_llm_http *http;	/* model requests on the loop (NULL: none) */
+	const struct va_llm_settings *llm; /* model settings (NULL or disabled: none) */
 	const char *call_sid;
 	const char *session_id;
 	const char *from;

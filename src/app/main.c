@@ -3,6 +3,7 @@
  * main.c - the voiceai binary: one executable, one subcommand per job.
  */
 #include "agent/agent.h"
+#include "agent/llm_agent.h"
 #include "agent/receptionist.h"
 #include "app/commands.h"
 #include "app/server.h"
@@ -11,8 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The first is the default; `--agent echo` picks the loopback agent. */
+/* The first is the default: the language model when one is configured, else
+ * the embedded receptionist. `--agent receptionist` or `--agent echo` pick. */
 static const struct va_agent_factory *const agents[] = {
+	&va_agent_llm_factory,
 	&va_agent_receptionist_factory,
 	&va_agent_echo_factory,
 	NULL,

@@ -12,6 +12,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "llm/http_stream.h"
 #include "schedule/slots.h"
 
 #include <libwebsockets.h>
@@ -102,6 +103,8 @@ static void shutdown_now(struct va_server *srv)
 	uv_close((uv_handle_t *)&srv->sig_term, NULL);
 	uv_close((uv_handle_t *)&srv->sig_int, NULL);
 	va_http_server_stop(srv);
+	va_llm_http_free(srv->http);
+	srv->http = NULL;
 	va_store_free(srv->store);
 	srv->store = NULL;
 	VA_INFO("server", NULL, "stopped", "conversations=%llu",
@@ -212,6 +215,12 @@ static void banner(const struct va_server *srv)
 	snprintf(local, sizeof(local), "http://localhost:%d", srv->port);
 	printf("VoiceAI %s listening on %s:%d (agent: %s, database: %s)\n", VOICEAI_VERSION,
 	       srv->cfg.bind, srv->port, srv->agent->name, srv->cfg.db_path);
+	if (srv->llm.enabled && !strcmp(srv->agent->name, "llm"))
+		printf("  language model: %s at %s (the receptionist takes over on any failure)\n",
+		       srv->llm.model, srv->llm.base_url);
+	else if (!strcmp(srv->agent->name, "llm"))
+		printf("  no language model configured (OPENAI_API_KEY / OPENAI_BASE_URL): the "
+		       "embedded receptionist answers\n");
 	for (size_t i = 0; i < srv->n_tenants; i++) {
 		const struct va_tenant *t = srv->tenants[i];
 		printf("\n  practice %s (%s)\n", t->id, t->name);
@@ -270,6 +279,15 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 	srv->loop = &loop;
 	srv->started_ms = va_clock_wall_ms();
 	srv->holds = va_holds_new();
+	va_llm_settings_from_env(&srv->llm);
+	if (srv->llm.enabled && va_llm_http_new(&loop, &srv->http) != VA_OK) {
+		VA_ERROR("server", NULL, "llm_client_failed", "");
+		srv->llm.enabled = false;
+	}
+	if (srv->llm.enabled)
+		VA_INFO("server", NULL, "llm_enabled", "base_url=%s model=%s key=%s first_token_ms=%d",
+			srv->llm.base_url, srv->llm.model, srv->llm.api_key[0] ? "set" : "none",
+			srv->llm.first_token_ms);
 	va_latency_init(&srv->first_token);
 	va_latency_init(&srv->last_token);
 

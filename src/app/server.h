@@ -9,6 +9,7 @@
 #define VA_APP_SERVER_H
 
 #include "agent/agent.h"
+#include "agent/llm_agent.h"
 #include "app/config.h"
 #include "core/latency.h"
 #include "store/store.h"
@@ -36,6 +37,8 @@ struct va_server {
 	struct va_tz **tzs;
 	size_t n_tenants;
 	struct va_holds *holds; /* slots offered to callers, held for a while */
+	struct va_llm_settings llm; /* the language model, when configured */
+	struct va_llm_http *http;   /* model requests on the loop */
 
 	struct va_call *calls; /* live and detached calls (list) */
 	size_t n_calls;		/* calls in the list */

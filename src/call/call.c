@@ -426,6 +426,8 @@ int va_call_setup(struct va_server *srv, const char *tenant_id, const struct va_
 		.tz = va_server_tenant_tz(srv, tenant_id),
 		.store = srv->store,
 		.holds = srv->holds,
+		.http = srv->http,
+		.llm = &srv->llm,
 		.call_sid = c->call_sid,
 		.session_id = c->session_id,
 		.from = c->from,
