@@ -33,6 +33,15 @@ test: build test-build
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j $(JOBS)
 
+# Explore with every fuzz target for FUZZ_SECONDS each (new crash inputs are
+# written to build-test/tests/; add them to tests/fuzz/corpus/<name>/).
+FUZZ_SECONDS ?= 60
+fuzz: test-build
+	@cd build-test/tests && for f in fuzz_*; do \
+		n=$${f#fuzz_}; mkdir -p work-$$n; \
+		./$$f -max_total_time=$(FUZZ_SECONDS) -timeout=5 work-$$n ../../tests/fuzz/corpus/$$n || exit 1; \
+	done
+
 bench: build
 	@sh bench/run.sh
 	@./build/voiceai-bench-agent

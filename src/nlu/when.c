@@ -1874,6 +1874,12 @@ int va_when_parse(const char *text, size_t len, int64_t now, const struct va_tz 
 				out->day_from_min = out->day_to_min = -1;
 				continue;
 			}
+			/* A daily filter that selects nothing ("midnight to midnight")
+			 * is no filter: the window alone stands. */
+			if ((out->day_from_min < 0) != (out->day_to_min < 0) ||
+			    (out->day_from_min >= 0 &&
+			     (out->day_from_min >= out->day_to_min || out->day_to_min > 1440)))
+				out->day_from_min = out->day_to_min = -1;
 			out->match_start = toks[i].off;
 			out->match_len = toks[end - 1].end - toks[i].off;
 			return VA_OK;

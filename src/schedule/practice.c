@@ -384,9 +384,22 @@ int va_practice_validate(const struct va_practice *p, char *why, size_t whysz)
 		return fail(why, whysz, "address", "too long");
 	if (!terminated(p->phone, sizeof(p->phone)))
 		return fail(why, whysz, "phone", "too long");
+	/* A practice that books nothing, or has nobody to book with, is a
+	 * mistake (an empty list in a document), not a configuration. */
+	if (p->n_services == 0)
+		return fail(why, whysz, "services", "at least one service is needed");
+	if (p->n_providers == 0)
+		return fail(why, whysz, "providers", "at least one provider is needed");
 	rc = check_hours(p->hours, "hours.", why, whysz);
 	if (rc)
 		return rc;
+	{
+		bool open = false;
+		for (int d = 0; d < 7; d++)
+			open |= p->hours[d].open_min >= 0 && p->hours[d].open_min < p->hours[d].close_min;
+		if (!open)
+			return fail(why, whysz, "hours", "the practice must be open at least one day");
+	}
 	rc = check_providers(p, why, whysz);
 	if (rc)
 		return rc;

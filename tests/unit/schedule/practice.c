@@ -324,11 +324,13 @@ static void test_validate(void **state)
 				 step == 5 || step == 10 || step == 15 || step == 20 ||
 				     step == 30 || step == 60);
 	}
-	/* A practice with no services needs no providers. */
+	/* A practice that books nothing is a mistake (an emptied list), not a
+	 * configuration: refused, naming the list. */
 	va_practice_empty(&p);
 	p.slot_step_min = 15;
 	p.hold_seconds = 300;
-	assert_int_equal(va_practice_validate(&p, why, sizeof(why)), VA_OK);
+	assert_int_equal(va_practice_validate(&p, why, sizeof(why)), VA_E_INVAL);
+	assert_non_null(strstr(why, "services"));
 }
 
 static void test_match_plan(void **state)
