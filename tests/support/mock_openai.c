@@ -39,10 +39,11 @@
 static const char plain_reply[] = "Sure, I can help with that.";
 static const char default_tool[] = "check_availability";
 static const char tool_args_cleaning[] =
-	"{\"service\":\"cleaning\",\"earliest\":\"2026-12-01T12:00:00-05:00\","
-	"\"latest\":\"2026-12-01T17:00:00-05:00\"}";
-static const char tool_args_exam[] = "{\"service\":\"exam\",\"earliest\":\"2026-12-01T12:00:00-05:00\","
-				     "\"latest\":\"2026-12-01T17:00:00-05:00\"}";
+    "{\"service\":\"cleaning\",\"earliest\":\"2026-12-01T12:00:00-05:00\","
+    "\"latest\":\"2026-12-01T17:00:00-05:00\"}";
+static const char tool_args_exam[] =
+    "{\"service\":\"exam\",\"earliest\":\"2026-12-01T12:00:00-05:00\","
+    "\"latest\":\"2026-12-01T17:00:00-05:00\"}";
 
 enum mock_scenario {
 	SC_PLAIN,
@@ -63,9 +64,9 @@ enum mock_scenario {
 };
 
 static const char *const scenario_names[SC_COUNT] = {
-	"plain",  "echo",  "tool_fragments", "parallel_tools", "tool_then_answer",
-	"script", "error500", "ratelimit",   "slow",	       "midstop",
-	"split",  "long",  "malformed",	     "instream_error",
+    "plain",  "echo",	  "tool_fragments", "parallel_tools", "tool_then_answer",
+    "script", "error500", "ratelimit",	    "slow",	      "midstop",
+    "split",  "long",	  "malformed",	    "instream_error",
 };
 
 struct mock_opts {
@@ -455,8 +456,8 @@ static json_t *gen_chunk(struct mock_gen *g, json_t *delta, const char *finish)
 
 	return json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:[o],s:n}", "id", g->id, "object",
 			 "chat.completion.chunk", "created", g->created, "model", g->model,
-			 "service_tier", "default", "system_fingerprint", "fp_mock", "choices", choice,
-			 "usage");
+			 "service_tier", "default", "system_fingerprint", "fp_mock", "choices",
+			 choice, "usage");
 }
 
 static void gen_headers(struct mock_gen *g, int close_after)
@@ -480,11 +481,10 @@ static void gen_headers(struct mock_gen *g, int close_after)
 
 static void gen_role(struct mock_gen *g)
 {
-	gen_add_json(g, gen_next_delay(g),
-		     gen_chunk(g,
-			       json_pack("{s:s,s:s,s:n}", "role", "assistant", "content", "",
-					 "refusal"),
-			       NULL));
+	gen_add_json(
+	    g, gen_next_delay(g),
+	    gen_chunk(g, json_pack("{s:s,s:s,s:n}", "role", "assistant", "content", "", "refusal"),
+		      NULL));
 }
 
 static void gen_content(struct mock_gen *g, const char *p, size_t n)
@@ -518,13 +518,13 @@ static void gen_finish(struct mock_gen *g, const char *reason)
 {
 	gen_add_json(g, gen_next_delay(g), gen_chunk(g, json_object(), reason));
 	if (g->include_usage) {
-		json_t *u = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:[],s:{s:i,s:i,s:i}}", "id", g->id,
-				      "object", "chat.completion.chunk", "created", g->created,
-				      "model", g->model, "service_tier", "default",
-				      "system_fingerprint", "fp_mock", "choices", "usage",
-				      "prompt_tokens", (int)g->prompt_tokens, "completion_tokens",
-				      (int)g->completion_tokens, "total_tokens",
-				      (int)(g->prompt_tokens + g->completion_tokens));
+		json_t *u =
+		    json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:[],s:{s:i,s:i,s:i}}", "id", g->id,
+			      "object", "chat.completion.chunk", "created", g->created, "model",
+			      g->model, "service_tier", "default", "system_fingerprint", "fp_mock",
+			      "choices", "usage", "prompt_tokens", (int)g->prompt_tokens,
+			      "completion_tokens", (int)g->completion_tokens, "total_tokens",
+			      (int)(g->prompt_tokens + g->completion_tokens));
 		gen_add_json(g, 0, u);
 	}
 	gen_add_event(g, 0, "[DONE]");
@@ -582,15 +582,16 @@ static size_t gen_tool_frag(struct mock_gen *g, unsigned idx, const char *args, 
 		return 0;
 	frag = va_xstrndup(args, n);
 	g->completion_tokens++;
-	gen_add_json(g, gen_next_delay(g), gen_chunk(g, tool_delta(idx, NULL, NULL, frag, 0), NULL));
+	gen_add_json(g, gen_next_delay(g),
+		     gen_chunk(g, tool_delta(idx, NULL, NULL, frag, 0), NULL));
 	free(frag);
 	return n;
 }
 
 /* Tool calls with fragmented arguments: one after another as OpenAI sends
  * them, or interleaved by index (harder on the client's assembly). */
-static void gen_tools(struct mock_gen *g, const struct mock_call *calls, unsigned n,
-		      int interleave, int with_role)
+static void gen_tools(struct mock_gen *g, const struct mock_call *calls, unsigned n, int interleave,
+		      int with_role)
 {
 	unsigned i, k = 0;
 
@@ -703,7 +704,8 @@ static int scenario_pick(struct mock_server *srv, const char *model, const char 
 	if (!strncmp(model, "mock-", 5)) {
 		p = model + 5;
 		n = strlen(p);
-	} else if (!strncmp(last_user, "#scenario", 9) && (last_user[9] == ' ' || last_user[9] == '\t')) {
+	} else if (!strncmp(last_user, "#scenario", 9) &&
+		   (last_user[9] == ' ' || last_user[9] == '\t')) {
 		p = last_user + 9;
 		while (*p == ' ' || *p == '\t')
 			p++;
@@ -753,7 +755,8 @@ static void gen_tool_result_answer(struct mock_gen *g, json_t *messages, const c
 static const char *first_tool_name(json_t *req, size_t i, const char *dflt)
 {
 	json_t *tool = json_array_get(json_object_get(req, "tools"), i);
-	const char *name = json_string_value(json_object_get(json_object_get(tool, "function"), "name"));
+	const char *name =
+	    json_string_value(json_object_get(json_object_get(tool, "function"), "name"));
 
 	if (!name) /* also accept the flat (Realtime / Responses) tool shape */
 		name = json_string_value(json_object_get(tool, "name"));
@@ -844,9 +847,9 @@ static void gen_script(struct mock_gen *g, json_t *req, json_t *messages, const 
 static void gen_long(struct mock_gen *g)
 {
 	static const char *const words[] = {
-		"Our",	 "office", "offers", "cleanings,", "exams,", "fillings,", "crowns,",
-		"and",	 "same",   "day",    "emergency",  "visits", "every",	  "weekday",
-		"from",	 "eight",  "until",  "five,",	   "with",   "Saturday",  "mornings.",
+	    "Our",  "office", "offers", "cleanings,", "exams,", "fillings,", "crowns,",
+	    "and",  "same",   "day",	"emergency",  "visits", "every",     "weekday",
+	    "from", "eight",  "until",	"five,",      "with",	"Saturday",  "mornings.",
 	};
 	size_t nw = sizeof(words) / sizeof(words[0]);
 	struct va_buf b = VA_BUF_INIT(MOCK_OUT_MAX);
@@ -887,8 +890,8 @@ static void entry_new(struct mock_conn *c, const struct mock_req *rq)
 
 static void remember_body(struct mock_server *srv, json_t *body)
 {
-	json_array_append_new(srv->bodies, json_pack("{s:I,s:O}", "n", (json_int_t)srv->nreq,
-						     "body", body));
+	json_array_append_new(srv->bodies,
+			      json_pack("{s:I,s:O}", "n", (json_int_t)srv->nreq, "body", body));
 	while (json_array_size(srv->bodies) > MOCK_BODIES_KEPT)
 		json_array_remove(srv->bodies, 0);
 }
@@ -940,8 +943,8 @@ static void handle_chat(struct mock_conn *c, struct mock_req *rq)
 	json_object_set_new(e, "messages", json_integer((json_int_t)json_array_size(messages)));
 	json_object_set_new(e, "last_user", json_string(last_user));
 	json_object_set_new(
-		e, "last_role",
-		json_string(msg_role(json_array_get(messages, json_array_size(messages) - 1))));
+	    e, "last_role",
+	    json_string(msg_role(json_array_get(messages, json_array_size(messages) - 1))));
 	json_object_set_new(e, "tools", json_integer((json_int_t)json_array_size(tools)));
 	if (json_object_get(req, "tool_choice"))
 		json_object_set(e, "tool_choice", json_object_get(req, "tool_choice"));
@@ -990,8 +993,8 @@ static void handle_chat(struct mock_conn *c, struct mock_req *rq)
 	so = json_object_get(req, "stream_options");
 	g.include_usage = json_is_true(json_object_get(so, "include_usage"));
 	g.first_delay = (unsigned)(srv->opt.first_token_ms >= 0 ? srv->opt.first_token_ms
-				   : sc == SC_SLOW	       ? MOCK_SLOW_DEFAULT
-							       : 0);
+				   : sc == SC_SLOW		? MOCK_SLOW_DEFAULT
+								: 0);
 	g.token_delay = (unsigned)(srv->opt.token_ms >= 0 ? srv->opt.token_ms
 				   : sc == SC_LONG	  ? MOCK_LONG_TOKEN_MS
 							  : 0);
@@ -1107,8 +1110,8 @@ static void handle_request(struct mock_conn *c, struct mock_req *rq)
 			return;
 		}
 	} else {
-		resp_error(c, 404, "Not Found", NULL, "Unknown request URL", "invalid_request_error",
-			   NULL, "unknown_url", rq->keep_alive);
+		resp_error(c, 404, "Not Found", NULL, "Unknown request URL",
+			   "invalid_request_error", NULL, "unknown_url", rq->keep_alive);
 		return;
 	}
 	resp_error(c, 405, "Method Not Allowed", NULL, "Method not allowed",
