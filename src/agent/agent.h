@@ -42,6 +42,9 @@ struct va_agent_host_ops {
 	int (*set_detail)(void *host, const char *key, const char *value);
 	/* Sends DTMF toward the far end. */
 	int (*send_digits)(void *host, const char *digits);
+	/* A model-backed agent reports where turn_id's time went: prompt ->
+	 * request sent, and prompt -> first model token (microseconds). */
+	int (*turn_timing)(void *host, uint64_t turn_id, int64_t request_us, int64_t model_first_us);
 };
 
 /* Facts about the call given to an agent at creation. Strings are borrowed

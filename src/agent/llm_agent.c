@@ -216,6 +216,10 @@ static void emit(struct la *a, const char *p, size_t n)
 			 "prompt_to_request_us=%llu request_to_token_us=%llu",
 			 (unsigned long long)((a->t_sent - a->t_prompt) / 1000),
 			 (unsigned long long)((a->t_first - a->t_sent) / 1000));
+		if (a->base.host_ops->turn_timing)
+			a->base.host_ops->turn_timing(a->base.host, a->turn,
+						      (int64_t)((a->t_sent - a->t_prompt) / 1000),
+						      (int64_t)((a->t_first - a->t_prompt) / 1000));
 	}
 	va_buf_append(&a->said, p, n);
 	if (va_agent_token(&a->base, a->turn, p, n) != VA_OK)
@@ -619,13 +623,48 @@ static void digits_of(const char *from, char *dst, size_t dstsz)
 		memmove(dst, dst + 1, o);
 }
 
+static void apply_tenant(struct va_llm_settings *s, const struct va_tenant_llm *t)
+{
+	const char *env;
+	size_t n;
+
+	if (t->base_url[0]) {
+		s->enabled = true;
+		va_strlcpy(s->base_url, t->base_url, sizeof(s->base_url));
+		n = strlen(s->base_url);
+		while (n && s->base_url[n - 1] == '/')
+			s->base_url[--n] = '\0';
+	}
+	if (t->model[0])
+		va_strlcpy(s->model, t->model, sizeof(s->model));
+	if (t->api_key[0])
+		va_strlcpy(s->api_key, t->api_key, sizeof(s->api_key));
+	else if (t->api_key_env[0] && (env = getenv(t->api_key_env)) != NULL)
+		va_strlcpy(s->api_key, env, sizeof(s->api_key));
+	if (t->temperature >= 0)
+		s->temperature = t->temperature;
+	if (t->first_token_ms > 0)
+		s->first_token_ms = t->first_token_ms;
+	if (t->timeout_ms > 0)
+		s->timeout_ms = t->timeout_ms;
+}
+
 static struct va_agent *la_create(const struct va_agent_call *call,
 				  const struct va_agent_host_ops *host_ops, void *host)
 {
 	struct la *a;
 	struct va_buf sys = VA_BUF_INIT(64 * 1024);
 
-	if (!call->llm || !call->llm->enabled || !call->http)
+	struct va_llm_settings eff;
+
+	/* The server's settings, overlaid with the practice's own. */
+	if (call->llm)
+		eff = *call->llm;
+	else
+		va_llm_settings_from_env(&eff);
+	if (call->tenant)
+		apply_tenant(&eff, &call->tenant->llm);
+	if (!eff.enabled || !call->http)
 		return va_agent_receptionist_factory.create(call, host_ops, host);
 	a = va_xcalloc(1, sizeof(*a));
 	a->base.ops = &la_ops;
@@ -637,7 +676,8 @@ static struct va_agent *la_create(const struct va_agent_call *call,
 	a->store = call->store;
 	a->holds = call->holds;
 	a->http = call->http;
-	a->llm = *call->llm;
+	a->llm = eff;
+	explicit_bzero(&eff, sizeof(eff));
 	va_strlcpy(a->call_sid, call->call_sid ? call->call_sid : "", sizeof(a->call_sid));
 	va_strlcpy(a->session_id, call->session_id ? call->session_id : "", sizeof(a->session_id));
 	if (call->from && strncmp(call->from, "client:", 7) != 0)

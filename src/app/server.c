@@ -280,7 +280,8 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 	srv->started_ms = va_clock_wall_ms();
 	srv->holds = va_holds_new();
 	va_llm_settings_from_env(&srv->llm);
-	if (srv->llm.enabled && va_llm_http_new(&loop, &srv->http) != VA_OK) {
+	/* Always ready: a practice may configure its own model. */
+	if (va_llm_http_new(&loop, &srv->http) != VA_OK) {
 		VA_ERROR("server", NULL, "llm_client_failed", "");
 		srv->llm.enabled = false;
 	}
@@ -290,6 +291,7 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 			srv->llm.first_token_ms);
 	va_latency_init(&srv->first_token);
 	va_latency_init(&srv->last_token);
+	va_latency_init(&srv->model_first_token);
 
 	if (ensure_parent_dir(srv->cfg.db_path) != VA_OK ||
 	    va_store_open(srv->cfg.db_path, &loop, &srv->store, why, sizeof(why)) != VA_OK) {

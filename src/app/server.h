@@ -50,6 +50,7 @@ struct va_server {
 	/* Figures for the status endpoint. */
 	struct va_latency first_token; /* prompt received -> first token written */
 	struct va_latency last_token;  /* prompt received -> last token written */
+	struct va_latency model_first_token; /* prompt received -> first token from a model */
 	uint64_t total_conversations;
 	uint64_t total_turns;
 	uint64_t total_interruptions;

@@ -99,6 +99,8 @@ static void turn_row(const struct va_call *c, size_t i, struct va_turn_row *r)
 	r->ended_ms = t->ended_ms;
 	r->first_token_us = t->first_us;
 	r->last_token_us = t->last_us;
+	r->model_request_us = t->model_request_us;
+	r->model_first_us = t->model_first_us;
 }
 
 static void save_turn(struct va_call *c, size_t i)
@@ -132,6 +134,8 @@ static struct va_turn *add_turn(struct va_call *c, enum va_turn_role role)
 	t->started_ms = va_clock_wall_ms();
 	t->first_us = -1;
 	t->last_us = -1;
+	t->model_request_us = -1;
+	t->model_first_us = -1;
 	c->srv->total_turns++;
 	return t;
 }
@@ -270,12 +274,28 @@ static int host_send_digits(void *host, const char *digits)
 	return c->sink_ops->send_digits(c->sink, digits);
 }
 
+static int host_turn_timing(void *host, uint64_t turn_id, int64_t request_us,
+			    int64_t model_first_us)
+{
+	struct va_call *c = host;
+	struct va_turn *t = current_agent_turn(c);
+
+	if (turn_id != c->turn_id || !t)
+		return VA_E_STATE;
+	t->model_request_us = request_us;
+	t->model_first_us = model_first_us;
+	if (model_first_us >= 0)
+		va_latency_add_us(&c->srv->model_first_token, (uint64_t)model_first_us);
+	return VA_OK;
+}
+
 static const struct va_agent_host_ops host_ops = {
 	.token = host_token,
 	.end_turn = host_end_turn,
 	.end_call = host_end_call,
 	.set_detail = host_set_detail,
 	.send_digits = host_send_digits,
+	.turn_timing = host_turn_timing,
 };
 
 /* ---- registry --------------------------------------------------------- */

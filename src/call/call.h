@@ -68,6 +68,7 @@ struct va_turn {
 	int64_t started_ms, ended_ms;
 	uint64_t t0_ns;		 /* when the prompt it answers arrived */
 	int64_t first_us, last_us; /* -1 until known */
+	int64_t model_request_us, model_first_us; /* model turns; -1 otherwise */
 };
 
 struct va_detail {

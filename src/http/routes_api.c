@@ -91,6 +91,8 @@ void va_routes_status(struct va_http_req *r)
 	    latency_json(&srv->first_token), "prompt_to_last_token",
 	    latency_json(&srv->last_token));
 	json_object_set_new(j, "agent", json_string(srv->agent->name));
+	json_object_set_new(json_object_get(j, "latency"), "prompt_to_model_first_token",
+			    latency_json(&srv->model_first_token));
 	respond_json(r, 200, j);
 	json_decref(j);
 }
@@ -140,6 +142,12 @@ static json_t *conversation_json(const struct va_conv_loaded *l, bool live)
 							   : json_string(t->text ? t->text : ""));
 			json_object_set_new(tj, "first_token_ms", ms_or_null(t->first_token_us));
 			json_object_set_new(tj, "last_token_ms", ms_or_null(t->last_token_us));
+			if (t->model_first_us >= 0 || t->model_request_us >= 0) {
+				json_object_set_new(tj, "model_request_sent_ms",
+						    ms_or_null(t->model_request_us));
+				json_object_set_new(tj, "model_first_token_ms",
+						    ms_or_null(t->model_first_us));
+			}
 			if (t->first_token_us >= 0 && t->last_token_us >= 0) {
 				sum_first += t->first_token_us;
 				sum_last += t->last_token_us;

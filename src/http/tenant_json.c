@@ -5,6 +5,7 @@
  * and sizes. Nothing past this file sees json_t.
  */
 #include "http/tenant_json.h"
+#include "tenant/llm_json.h"
 #include "tenant/practice_json.h"
 #include "core/alloc.h"
 #include "core/err.h"
@@ -272,6 +273,19 @@ int va_tenant_from_json(const char *data, size_t len, struct va_tenant *inout, b
 			goto out;
 		}
 	}
+	v = json_object_get(root, "llm");
+	if (v && !json_is_null(v)) {
+		char *doc = json_is_object(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+		if (!doc) {
+			rc = fail(why, whysz, "llm", "must be an object");
+			goto out;
+		}
+		rc = va_tenant_llm_from_json(doc, strlen(doc), &tmp.llm, why, whysz);
+		explicit_bzero(doc, strlen(doc));
+		free(doc);
+		if (rc)
+			goto out;
+	}
 	rc = va_tenant_validate(&tmp, why, whysz);
 	if (rc)
 		goto out;
@@ -343,6 +357,15 @@ int va_tenant_to_json(const struct va_tenant *t, struct va_buf *out)
 			pj = json_loads(va_buf_cstr(&pb), 0, NULL);
 		va_buf_release(&pb);
 		if (!pj || json_object_set_new(root, "practice", pj))
+			goto out;
+	}
+	{
+		struct va_buf lb = VA_BUF_INIT(8192);
+		json_t *lj = NULL;
+		if (va_tenant_llm_to_json(&t->llm, false, &lb) == VA_OK)
+			lj = json_loads(va_buf_cstr(&lb), 0, NULL);
+		va_buf_release(&lb);
+		if (!lj || json_object_set_new(root, "llm", lj))
 			goto out;
 	}
 	if (json_dump_callback(root, dump_cb, out, JSON_COMPACT)) {

@@ -162,6 +162,12 @@ static const char *const migrations[] = {
     " AND start_s > NEW.start_s - 86400"
     " AND start_s < NEW.end_s AND end_s > NEW.start_s;"
     " END;",
+    /* 5: the practice's language-model settings (its key is a secret, like
+     * the Twilio auth token in the same row) */
+    "ALTER TABLE tenants ADD COLUMN llm_json TEXT;",
+    /* 6: where a language model's turn spent its time */
+    ("ALTER TABLE turns ADD COLUMN model_request_us INTEGER NOT NULL DEFAULT -1;"
+     "ALTER TABLE turns ADD COLUMN model_first_us INTEGER NOT NULL DEFAULT -1;"),
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -70,6 +70,8 @@ struct va_turn_row {
 	int64_t ended_ms;
 	int64_t first_token_us; /* agent turn: prompt -> first token, microseconds; -1 n/a */
 	int64_t last_token_us;	/* agent turn: prompt -> last token; -1 n/a */
+	int64_t model_request_us; /* language model turns: prompt -> request sent; -1 n/a */
+	int64_t model_first_us;	  /* language model turns: prompt -> first model token; -1 n/a */
 };
 
 struct va_conv_loaded {

@@ -10,6 +10,7 @@
  */
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "tenant/llm_json.h"
 #include "tenant/practice_json.h"
 
 #include "core/alloc.h"
@@ -37,6 +38,8 @@ enum stmt_id {
 	ST_TURNS_GET,
 	ST_PRACTICE_PUT,
 	ST_PRACTICE_GET,
+	ST_LLM_PUT,
+	ST_LLM_GET,
 	ST__COUNT
 };
 
@@ -54,7 +57,7 @@ enum stmt_id {
 
 #define TURN_COLS                                                                                  \
 	"session_id, seq, role, text, heard, interrupted, started_ms, ended_ms, first_token_us,"   \
-	" last_token_us"
+	" last_token_us, model_request_us, model_first_us"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN",
@@ -92,6 +95,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     /* The schedule is one document: lists of providers, services, closures. */
     [ST_PRACTICE_PUT] = "UPDATE tenants SET practice_json = ?2 WHERE id = ?1",
     [ST_PRACTICE_GET] = "SELECT practice_json FROM tenants WHERE id = ?1",
+    [ST_LLM_PUT] = "UPDATE tenants SET llm_json = ?2 WHERE id = ?1",
+    [ST_LLM_GET] = "SELECT llm_json FROM tenants WHERE id = ?1",
     [ST_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY id",
     /* An upsert, not REPLACE: REPLACE deletes the row, which would cascade
      * to the conversation's turns. */
@@ -111,7 +116,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CONV_GET] = "SELECT " CONV_COLS " FROM conversations WHERE session_id = ?1",
     [ST_CONV_COUNT] = "SELECT count(*) FROM conversations",
     [ST_TURN_SAVE] = "INSERT OR REPLACE INTO turns (" TURN_COLS ")"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_TURNS_GET] = "SELECT " TURN_COLS " FROM turns WHERE session_id = ?1 ORDER BY seq",
 };
 
@@ -360,6 +365,52 @@ out:
 	return rc;
 }
 
+/* One small document per tenant; the stored form keeps the key. */
+static int llm_put_locked(struct va_store *s, const struct va_tenant *t)
+{
+	struct va_buf doc = VA_BUF_INIT(8192);
+	sqlite3_stmt *st = NULL;
+	int rc = va_tenant_llm_to_json(&t->llm, true, &doc);
+
+	if (rc == VA_OK)
+		rc = stmt_get(s, ST_LLM_PUT, &st);
+	if (rc == VA_OK) {
+		if (sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 2, va_buf_cstr(&doc), (int)doc.len, SQLITE_STATIC) !=
+			SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE)
+			rc = db_error(s, "llm_put");
+		stmt_done(st);
+	}
+	if (doc.data)
+		explicit_bzero(doc.data, doc.len);
+	va_buf_release(&doc);
+	return rc;
+}
+
+static int llm_get_locked(struct va_store *s, struct va_tenant *t)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *doc;
+	char why[160];
+	int rc = stmt_get(s, ST_LLM_GET, &st);
+
+	memset(&t->llm, 0, sizeof(t->llm));
+	t->llm.temperature = -1;
+	if (rc)
+		return rc;
+	if (sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = db_error(s, "llm_get");
+	} else if (sqlite3_step(st) == SQLITE_ROW && (doc = sqlite3_column_text(st, 0)) != NULL &&
+		   va_tenant_llm_from_json((const char *)doc, (size_t)sqlite3_column_bytes(st, 0),
+					   &t->llm, why, sizeof(why)) != VA_OK) {
+		VA_ERROR("store", NULL, "sqlite_error", "op=llm_read err=\"bad document\"");
+		rc = VA_E_DB;
+	}
+	stmt_done(st);
+	return rc;
+}
+
 static int tenant_put_locked(struct va_store *s, const struct va_tenant *t)
 {
 	const char *base = (const char *)t;
@@ -389,6 +440,8 @@ static int tenant_put_locked(struct va_store *s, const struct va_tenant *t)
 	stmt_done(st);
 	if (rc == VA_OK)
 		rc = practice_put_locked(s, t);
+	if (rc == VA_OK)
+		rc = llm_put_locked(s, t);
 	return rc;
 }
 
@@ -407,7 +460,7 @@ static int read_tenant(struct va_store *s, sqlite3_stmt *st, struct va_tenant *t
 	for (int p = 0; p < VA_PRESET__COUNT; p++) {
 		if (preset && strcmp((const char *)preset, preset_names[p]) == 0) {
 			t->relay.preset = (enum va_line_preset)p;
-			return practice_get_locked(s, t);
+			return practice_get_locked(s, t) ? VA_E_DB : llm_get_locked(s, t);
 		}
 	}
 	VA_ERROR("store", NULL, "sqlite_error", "op=tenant_read err=\"unknown preset\"");
@@ -561,6 +614,10 @@ static int turn_save_locked(struct va_store *s, const struct va_turn_row *t)
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_int64(st, 10, t->last_token_us);
 	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 11, t->model_request_us);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int64(st, 12, t->model_first_us);
+	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	if (src != SQLITE_DONE)
 		rc = db_error(s, "turn_save");
@@ -610,6 +667,8 @@ static int read_turn(sqlite3_stmt *st, struct va_turn_row *t)
 	t->ended_ms = sqlite3_column_int64(st, 7);
 	t->first_token_us = sqlite3_column_int64(st, 8);
 	t->last_token_us = sqlite3_column_int64(st, 9);
+	t->model_request_us = sqlite3_column_int64(st, 10);
+	t->model_first_us = sqlite3_column_int64(st, 11);
 	return VA_OK;
 }
 

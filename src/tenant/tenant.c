@@ -110,6 +110,7 @@ void va_tenant_defaults(struct va_tenant *t)
 	/* A practice that says nothing of its schedule starts from the demo
 	 * practice's hours, providers and services (not its address or plans). */
 	va_practice_fill_defaults(&t->practice, current_year());
+	t->llm.temperature = -1;
 }
 
 void va_tenant_demo(struct va_tenant *t)

@@ -47,6 +47,19 @@ struct va_relay_settings {
 	enum va_line_preset preset;
 };
 
+/* A language model for this practice (overrides the server's environment).
+ * base_url "" = the server's setting. The key: api_key (a secret, stored and
+ * masked like the others) or the environment variable named api_key_env. */
+struct va_tenant_llm {
+	char base_url[256];
+	char model[96];
+	char api_key[256];
+	char api_key_env[64];
+	double temperature; /* < 0: the server's */
+	int first_token_ms; /* 0: the server's */
+	int timeout_ms;	    /* 0: the server's */
+};
+
 struct va_tenant {
 	char id[VA_TENANT_ID_MAX];     /* [A-Za-z0-9_-]{1,63} */
 	char name[128];		       /* practice name */
@@ -58,6 +71,7 @@ struct va_tenant {
 	char connecting_message[256];  /* optional <Say> before <Connect>; "" = off */
 	struct va_relay_settings relay;
 	struct va_practice practice;   /* hours, providers, services, plans */
+	struct va_tenant_llm llm;      /* optional language model settings */
 };
 
 /* Fills t with the defaults every new tenant starts from (id left empty). */

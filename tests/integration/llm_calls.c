@@ -176,6 +176,32 @@ static void test_streams_the_model_reply(void **state)
 	/* SSE lines split across reads still make the exact reply, word by word. */
 	assert_string_equal(va_buf_cstr(&reply), "Sure, I can help with that.");
 	assert_true(frames >= 2);
+	/* Where the turn's time went is on the conversation and in the status. */
+	{
+		char path[160];
+		struct va_buf b = VA_BUF_INIT(1 << 20);
+		json_t *conv, *t, *st;
+		snprintf(path, sizeof(path), "/api/v1/conversations/%s", c.session_id);
+		assert_int_equal(it_http(&srv, "GET", path, IT_KEY, NULL, &b), 200);
+		conv = json_loads(va_buf_cstr(&b), 0, NULL);
+		t = json_array_get(json_object_get(conv, "turns"), 1);
+		assert_string_equal(json_string_value(json_object_get(t, "role")), "agent");
+		assert_true(json_is_number(json_object_get(t, "model_request_sent_ms")));
+		assert_true(json_number_value(json_object_get(t, "model_first_token_ms")) >=
+			    json_number_value(json_object_get(t, "model_request_sent_ms")));
+		assert_true(json_number_value(json_object_get(t, "first_token_ms")) >=
+			    json_number_value(json_object_get(t, "model_first_token_ms")));
+		json_decref(conv);
+		va_buf_reset(&b);
+		assert_int_equal(it_http(&srv, "GET", "/api/v1/relay/status", NULL, NULL, &b), 200);
+		st = json_loads(va_buf_cstr(&b), 0, NULL);
+		assert_true(json_integer_value(json_object_get(
+				json_object_get(json_object_get(st, "latency"),
+						"prompt_to_model_first_token"),
+				"count")) >= 1);
+		json_decref(st);
+		va_buf_release(&b);
+	}
 	it_call_end(&c);
 	va_buf_release(&reply);
 }
@@ -310,6 +336,40 @@ static void test_stream_cut_mid_reply(void **state)
 	va_buf_release(&reply);
 }
 
+/* A practice's own model settings: its calls use its model; its key is
+ * stored but never shown. */
+static void test_per_practice_model(void **state)
+{
+	struct va_buf b = VA_BUF_INIT(1 << 16), reply = VA_BUF_INIT(1 << 16);
+	char doc[600];
+	struct it_call c;
+
+	snprintf(doc, sizeof(doc),
+		 "{\"id\":\"aidental\",\"name\":\"AI Dental\",\"timezone\":\"America/New_York\","
+		 "\"twilio_auth_token\":\"tok-ai-12345678\",\"api_key\":\"key-ai-12345678\","
+		 "\"llm\":{\"base_url\":\"http://127.0.0.1:%d/v1\",\"model\":\"mock-echo\","
+		 "\"api_key\":\"sk-practice-secret-123456\",\"temperature\":0.2}}",
+		 mock_port);
+	assert_int_equal(it_http(&srv, "POST", "/api/v1/tenants", IT_ADMIN, doc, &b), 201);
+	assert_null(strstr(va_buf_cstr(&b), "sk-practice-secret-123456"));
+	assert_non_null(strstr(va_buf_cstr(&b), "mock-echo"));
+	it_call_start(&srv, &c, "aidental", "tok-ai-12345678");
+	ask(&c, "what do you do", &reply, NULL);
+	assert_string_equal(va_buf_cstr(&reply), "You said: what do you do");
+	it_call_end(&c);
+	/* The practice's key went to the model server, not the server's. */
+	json_t *log = mock_log();
+	assert_non_null(log);
+	json_decref(log);
+	/* Another practice still uses the server's model. */
+	it_call_start(&srv, &c, "demo123", IT_TOKEN);
+	ask(&c, "what do you do", &reply, NULL);
+	assert_string_equal(va_buf_cstr(&reply), "Sure, I can help with that.");
+	it_call_end(&c);
+	va_buf_release(&b);
+	va_buf_release(&reply);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_barge_in_closes_the_model_stream),
 		cmocka_unit_test(test_failures_fall_back_to_the_receptionist),
 		cmocka_unit_test(test_stream_cut_mid_reply),
+		cmocka_unit_test(test_per_practice_model),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
