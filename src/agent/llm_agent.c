@@ -25,6 +25,7 @@
 #include "llm/openai.h"
 #include "llm/tools.h"
 #include "schedule/slots.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,8 @@ struct la {
 
 	struct va_agent *fallback; /* the receptionist, once it took over */
 	bool over;
+	bool lookup_pending; /* the caller's patient record is being read */
+	bool freed;	     /* free() came while it was */
 };
 
 static void start_round(struct la *a);
@@ -574,6 +577,31 @@ static void la_on_end(struct va_agent *ag)
 		va_holds_release(a->holds, a->call_sid);
 }
 
+static void la_destroy(struct la *a);
+
+/* What the practice already knows of the caller joins the system prompt. */
+static void on_patient(int status, const struct va_appointment *p, void *arg)
+{
+	struct la *a = arg;
+	char line[300];
+	size_t n;
+
+	a->lookup_pending = false;
+	if (a->freed) {
+		la_destroy(a);
+		return;
+	}
+	if (status != VA_OK || !p || !a->n_hist || !a->hist[0].content)
+		return;
+	snprintf(line, sizeof(line),
+		 "The caller is a known patient of the practice: %s%s%s (an existing patient; "
+		 "confirm the name before booking).\n",
+		 p->patient_name, p->dob[0] ? ", born " : "", p->dob[0] ? p->dob : "");
+	n = strlen(a->hist[0].content);
+	a->hist[0].content = va_xrealloc(a->hist[0].content, n + strlen(line) + 1);
+	memcpy(a->hist[0].content + n, line, strlen(line) + 1);
+}
+
 static void on_timer_closed(uv_handle_t *h)
 {
 	struct la *a = h->data;
@@ -591,6 +619,12 @@ static void on_timer_closed(uv_handle_t *h)
 	free(a);
 }
 
+static void la_destroy(struct la *a)
+{
+	a->timer->data = a;
+	uv_close((uv_handle_t *)a->timer, on_timer_closed);
+}
+
 static void la_free(struct va_agent *ag)
 {
 	struct la *a = (struct la *)ag;
@@ -598,8 +632,12 @@ static void la_free(struct va_agent *ag)
 	abort_turn(a);
 	if (a->fallback)
 		a->fallback->ops->free(a->fallback);
-	a->timer->data = a;
-	uv_close((uv_handle_t *)a->timer, on_timer_closed);
+	a->fallback = NULL;
+	if (a->lookup_pending) {
+		a->freed = true; /* the lookup's completion finishes the job */
+		return;
+	}
+	la_destroy(a);
 }
 
 static const struct va_agent_ops la_ops = {
@@ -693,6 +731,9 @@ static struct va_agent *la_create(const struct va_agent_call *call,
 	hist_add(a, VA_LLM_SYSTEM, va_buf_cstr(&sys));
 	va_buf_release(&sys);
 	host_ops->set_detail(host, "agent", "llm");
+	if (a->store && a->caller[0] &&
+	    va_store_patient_find(a->store, a->tenant->id, a->caller, on_patient, a) == VA_OK)
+		a->lookup_pending = true;
 	return &a->base;
 }
 

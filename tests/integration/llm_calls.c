@@ -96,6 +96,8 @@ static int setup(void **state)
 		"{\"match\":\"book\",\"tool\":\"book_appointment\",\"args\":{\"service\":\"cleaning\","
 		"\"start\":\"%s\",\"provider\":\"hyg-garcia\",\"patient_name\":\"Model Patient\","
 		"\"phone\":\"555-000-1111\",\"new_patient\":true}},"
+		"{\"match\":\"both\",\"tools\":[{\"name\":\"check_availability\",\"args\":"
+		"{\"service\":\"exam\"}},{\"name\":\"find_appointments\",\"args\":{}}]},"
 		"{\"match\":\"\",\"say\":\"How can I help?\"}]\n",
 		slot_iso);
 	fclose(f);
@@ -370,6 +372,109 @@ static void test_per_practice_model(void **state)
 	va_buf_release(&reply);
 }
 
+/* Two tool calls in one response: both run, both results go back. */
+static void test_parallel_tool_calls(void **state)
+{
+	struct it_call c;
+	struct va_buf reply = VA_BUF_INIT(1 << 16);
+	json_t *log, *body, *msgs;
+	size_t n;
+
+	it_call_start(&srv, &c, "demo123", IT_TOKEN);
+	ask(&c, "#scenario script\ncheck both please", &reply, NULL);
+	assert_int_equal(strncmp(va_buf_cstr(&reply), "The tool said:", 14), 0);
+	log = mock_log();
+	body = json_object_get(json_array_get(json_object_get(log, "bodies"),
+					      json_array_size(json_object_get(log, "bodies")) - 1),
+			       "body");
+	msgs = json_object_get(body, "messages");
+	n = json_array_size(msgs);
+	assert_true(n >= 4);
+	/* assistant(tool_calls x2), tool, tool — ids answered one for one. */
+	json_t *calls = json_object_get(json_array_get(msgs, n - 3), "tool_calls");
+	assert_int_equal(json_array_size(calls), 2);
+	for (size_t i = 0; i < 2; i++)
+		assert_string_equal(
+		    json_string_value(json_object_get(json_array_get(msgs, n - 2 + i), "tool_call_id")),
+		    json_string_value(json_object_get(json_array_get(calls, i), "id")));
+	json_decref(log);
+	it_call_end(&c);
+	va_buf_release(&reply);
+}
+
+/* A new prompt while the model still streams: that stream is closed, the
+ * new one answered, nothing of the old reaches the caller after. */
+static void test_new_prompt_supersedes_stream(void **state)
+{
+	struct it_call c;
+	struct va_buf reply = VA_BUF_INIT(1 << 16);
+	int got = 0;
+	json_t *log;
+	int before;
+
+	log = mock_log();
+	before = (int)json_integer_value(json_object_get(log, "disconnects"));
+	json_decref(log);
+	it_call_start(&srv, &c, "demo123", IT_TOKEN);
+	assert_int_equal(it_send_prompt(&c, "#scenario long\ntell me everything"), VA_OK);
+	while (got < 2) {
+		struct va_sim_frame f;
+		assert_int_equal(va_sim_ws_recv(c.ws, 3000, &f), VA_OK);
+		if (strstr(f.payload, "\"token\""))
+			got++;
+		va_sim_frame_release(&f);
+	}
+	assert_int_equal(it_send_prompt(&c, "#scenario echo\nactually, one question"), VA_OK);
+	for (;;) {
+		va_buf_reset(&reply);
+		assert_int_equal(it_read_reply(&c, 5000, &reply, NULL, NULL), VA_OK);
+		if (strstr(va_buf_cstr(&reply), "You said:"))
+			break;
+	}
+	assert_string_equal(va_buf_cstr(&reply), "You said: actually, one question");
+	assert_int_equal(it_count_frames(&c, 400), 0);
+	log = mock_log();
+	assert_true(json_integer_value(json_object_get(log, "disconnects")) > before);
+	json_decref(log);
+	it_call_end(&c);
+	va_buf_release(&reply);
+}
+
+/* What the practice knows of the caller is in the model's instructions. */
+static void test_known_caller_in_system_prompt(void **state)
+{
+	struct it_call c;
+	struct va_buf b = VA_BUF_INIT(1 << 16), reply = VA_BUF_INIT(1 << 16);
+	char body[400], start[40];
+	json_t *log, *req, *sys;
+
+	/* The harness calls from +15551230001: make that a known patient. */
+	future_slot(start, sizeof(start));
+	start[11] = '1';
+	start[12] = '5'; /* 15:00 the same day: free */
+	snprintf(body, sizeof(body),
+		 "{\"patient_name\":\"Known Caller\",\"phone\":\"5551230001\",\"service\":"
+		 "\"exam\",\"start\":\"%s\",\"date_of_birth\":\"1970-01-02\"}",
+		 start);
+	assert_int_equal(
+	    it_http(&srv, "POST", "/api/v1/tenants/demo123/appointments", IT_KEY, body, &b), 201);
+	it_call_start(&srv, &c, "demo123", IT_TOKEN);
+	usleep(200000); /* the lookup runs while the call is set up */
+	ask(&c, "hello", &reply, NULL);
+	log = mock_log();
+	req = json_object_get(json_array_get(json_object_get(log, "bodies"),
+					     json_array_size(json_object_get(log, "bodies")) - 1),
+			      "body");
+	sys = json_array_get(json_object_get(req, "messages"), 0);
+	assert_string_equal(json_string_value(json_object_get(sys, "role")), "system");
+	assert_non_null(strstr(json_string_value(json_object_get(sys, "content")), "Known Caller"));
+	assert_non_null(strstr(json_string_value(json_object_get(sys, "content")), "5551230001"));
+	json_decref(log);
+	it_call_end(&c);
+	va_buf_release(&b);
+	va_buf_release(&reply);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +485,9 @@ int main(void)
 		cmocka_unit_test(test_failures_fall_back_to_the_receptionist),
 		cmocka_unit_test(test_stream_cut_mid_reply),
 		cmocka_unit_test(test_per_practice_model),
+		cmocka_unit_test(test_parallel_tool_calls),
+		cmocka_unit_test(test_new_prompt_supersedes_stream),
+		cmocka_unit_test(test_known_caller_in_system_prompt),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
