@@ -812,7 +812,7 @@ static void advance_book(struct rx *r)
 		       "milk; the sooner we see you, the better.");
 	}
 	/* What the caller already told us is not asked again. */
-	if (r->pain >= 0 || (r->symptoms & ~(1u << VA_SYMPTOM_PAIN)))
+	if (r->pain >= 0)
 		r->triage_asked = true;
 	if (r->urgent && !r->triage_asked) {
 		r->triage_asked = true;
@@ -1318,6 +1318,26 @@ static bool pick_offered(struct rx *r, const struct va_understanding *u, const c
 				r->chosen = r->offered[i];
 				return true;
 			}
+	}
+	/* "12 works", "the 2:30": a clock time in digits among the offers. */
+	for (const char *q = text; *q; q++) {
+		if (*q >= '0' && *q <= '9' && (q == text || q[-1] < '0' || q[-1] > '9')) {
+			int h = 0, m = 0, k = 0;
+			while (q[k] >= '0' && q[k] <= '9' && k < 3)
+				h = h * 10 + (q[k++] - '0');
+			if (q[k] == ':' && q[k + 1] >= '0' && q[k + 1] <= '5' && q[k + 2] >= '0' &&
+			    q[k + 2] <= '9')
+				m = (q[k + 1] - '0') * 10 + (q[k + 2] - '0');
+			if (h >= 1 && h <= 12) {
+				int h24 = h <= 6 ? h + 12 : h; /* the bare-hour rule: 1-6 pm */
+				for (size_t i = 0; i < n; i++)
+					if (local_minute(r, r->offered[i].start) == h24 * 60 + m) {
+						r->chosen = r->offered[i];
+						return true;
+					}
+			}
+			break;
+		}
 	}
 	if (said_any(text, any_of) || (affirm(u) && !deny(u))) {
 		/* Any of them, or a plain yes: the one they asked for, else the first

@@ -200,6 +200,7 @@ static const struct rule rules[] = {
 	{VA_INTENT_GOODBYE, 0, "nothing else"},
 	{VA_INTENT_GOODBYE, 0, "hang up"},
 	{VA_INTENT_GOODBYE, 0, "never mind"},
+	{VA_INTENT_GOODBYE, 0, "cheers"},
 	{VA_INTENT_GOODBYE, 0, "nevermind"},
 	{VA_INTENT_GOODBYE, 0, "forget it"},
 	{VA_INTENT_GOODBYE, 0, "ill|i * call * back"},
