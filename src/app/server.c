@@ -226,8 +226,14 @@ static void banner(const struct va_server *srv)
 		printf("\n  practice %s (%s)\n", t->id, t->name);
 		printf("    Twilio voice webhook (POST): %s/api/v1/voice/%s\n", pub[0] ? pub : local,
 		       t->id);
-		printf("    ConversationRelay WebSocket: %s/api/v1/voice/%s/stream\n",
-		       pub[0] ? "<PUBLIC_URL as wss://>" : "ws://localhost:…", t->id);
+		if (pub[0]) {
+			const char *rest = strstr(pub, "://");
+			printf("    ConversationRelay WebSocket: %s://%s/api/v1/voice/%s/stream\n",
+			       strncmp(pub, "https", 5) ? "ws" : "wss", rest ? rest + 3 : pub, t->id);
+		} else {
+			printf("    ConversationRelay WebSocket: ws://localhost:%d/api/v1/voice/%s/stream\n",
+			       srv->port, t->id);
+		}
 	}
 	printf("\n  Call it without a phone:  ./build/voiceai call %s --url %s\n",
 	       demo ? demo->id : (srv->n_tenants ? srv->tenants[0]->id : "TENANT"), local);
