@@ -32,9 +32,9 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_ROUNDS 4
+#define MAX_ROUNDS  4
 #define MAX_HISTORY 200
-#define SSE_MAX (1 << 20)
+#define SSE_MAX	    (1 << 20)
 
 struct la {
 	struct va_agent base;
@@ -52,20 +52,22 @@ struct la {
 
 	/* the turn */
 	uint64_t turn;
-	char *prompt;		 /* the caller's words of this turn (for a fallback) */
+	char *prompt; /* the caller's words of this turn (for a fallback) */
 	struct va_llm_req *req;
 	long status;
 	struct va_buf errbody;
 	struct va_sse sse;
 	struct va_llm_chunk_parser cp;
 	struct va_llm_calls calls;
-	struct va_buf said;	 /* content streamed this round */
+	struct va_buf said; /* content streamed this round */
 	bool got_done;
 	bool stream_error;
-	bool spoke;		 /* a token reached the caller this turn */
+	bool spoke; /* a token reached the caller this turn */
 	int rounds, retries;
-	uv_timer_t *timer;	 /* first-token guard, then retry delay */
-	bool retry_pending;
+	uv_timer_t *timer;  /* first-token guard, then retry delay */
+	bool retry_pending; /* waiting out a 429 */
+	bool want_retry;    /* the response in flight is a 429 worth retrying */
+	long replied_idx;   /* history index of the last finished reply, -1 none */
 	struct va_tool_run *runs[VA_LLM_MAX_CALLS];
 	char *results[VA_LLM_MAX_CALLS];
 	char call_ids[VA_LLM_MAX_CALLS][64];
@@ -94,16 +96,23 @@ static void hist_add(struct la *a, enum va_llm_role role, const char *content)
 	struct va_llm_message *m;
 
 	if (a->n_hist == MAX_HISTORY) {
-		/* Keep the system prompt; drop the oldest exchange. */
-		va_llm_message_release(&a->hist[1]);
-		memmove(&a->hist[1], &a->hist[2], (MAX_HISTORY - 2) * sizeof(a->hist[0]));
-		a->n_hist--;
+		/* Keep the system prompt; drop the oldest exchange whole (up to the
+		 * next caller message), so no tool result loses its call. */
+		size_t k = 2;
+		while (k < a->n_hist && a->hist[k].role != VA_LLM_USER)
+			k++;
+		for (size_t i = 1; i < k; i++)
+			va_llm_message_release(&a->hist[i]);
+		memmove(&a->hist[1], &a->hist[k], (a->n_hist - k) * sizeof(a->hist[0]));
+		a->n_hist -= k - 1;
+		a->replied_idx = -1;
 	}
 	m = &a->hist[a->n_hist++];
 	memset(m, 0, sizeof(*m));
 	m->role = role;
 	m->content = content ? va_xstrdup(content) : NULL;
 }
+
 
 static void stop_timer(struct la *a)
 {
@@ -117,6 +126,14 @@ static void cancel_tools(struct la *a)
 		if (a->runs[i])
 			va_tool_cancel(a->runs[i]);
 		a->runs[i] = NULL;
+		/* Every tool call in the history needs its answer, or the model
+		 * server refuses the next request. */
+		hist_add(a, VA_LLM_TOOL,
+			 a->results[i] ? a->results[i]
+				       : "{\"error\":\"interrupted by the caller; the result is "
+					 "unknown (check with find_appointments)\"}");
+		va_strlcpy(a->hist[a->n_hist - 1].tool_call_id, a->call_ids[i],
+			   sizeof(a->hist[0].tool_call_id));
 		free(a->results[i]);
 		a->results[i] = NULL;
 	}
@@ -134,6 +151,7 @@ static void reset_stream(struct la *a)
 	va_buf_reset(&a->errbody);
 	a->got_done = false;
 	a->stream_error = false;
+	a->want_retry = false;
 	a->status = 0;
 }
 
@@ -197,8 +215,13 @@ static void on_timer(uv_timer_t *t)
 	struct la *a = t->data;
 
 	if (a->retry_pending) {
+		int64_t left =
+		    a->llm.first_token_ms - (int64_t)((va_clock_mono_ns() - a->t_prompt) / 1000000);
 		a->retry_pending = false;
 		start_round(a);
+		/* The caller is still waiting: the first-token guard goes on. */
+		if (a->req && !a->fallback)
+			uv_timer_start(a->timer, on_timer, (uint64_t)(left > 1 ? left : 1), 0);
 		return;
 	}
 	if (!a->spoke)
@@ -244,6 +267,11 @@ static int on_event(const char *data, size_t len, void *arg)
 	}
 	if (c.content && c.content_len)
 		emit(a, c.content, c.content_len);
+	if (!a->req)
+		return -1; /* the caller moved on */
+	/* Some servers end with finish_reason and never send [DONE]. */
+	if (c.finish == VA_LLM_FINISH_STOP || c.finish == VA_LLM_FINISH_LENGTH)
+		a->got_done = true;
 	for (size_t i = 0; i < c.n_tools; i++)
 		if (va_llm_calls_add(&a->calls, &c.tools[i]) != VA_OK) {
 			a->stream_error = true;
@@ -256,6 +284,8 @@ static void on_headers(struct va_llm_req *r, long status, long retry_after, void
 {
 	struct la *a = arg;
 
+	if (r != a->req)
+		return;
 	a->status = status;
 	if (status == 429 && a->retries < a->llm.max_retries && !a->spoke) {
 		/* Retry within the first-token budget, if the wait fits. */
@@ -265,7 +295,7 @@ static void on_headers(struct va_llm_req *r, long status, long retry_after, void
 		if ((int64_t)((va_clock_mono_ns() - a->t_prompt) / 1000000) + ms <
 		    a->llm.first_token_ms) {
 			a->retries++;
-			a->retry_pending = true;
+			a->want_retry = true;
 			a->retry_ms = ms;
 		}
 	}
@@ -274,6 +304,9 @@ static void on_headers(struct va_llm_req *r, long status, long retry_after, void
 static int on_data(struct va_llm_req *r, const char *p, size_t n, void *arg)
 {
 	struct la *a = arg;
+
+	if (r != a->req)
+		return 1; /* not the current request: never speak for it */
 
 	if (a->status != 200) {
 		va_buf_append(&a->errbody, p, n);
@@ -294,8 +327,8 @@ static int on_data(struct va_llm_req *r, const char *p, size_t n, void *arg)
 	return 0;
 }
 
-static void tool_done(char *result, enum va_tool_action action, const char *dkey,
-		      const char *dval, void *arg);
+static void tool_done(char *result, enum va_tool_action action, const char *dkey, const char *dval,
+		      void *arg);
 
 static void run_tools(struct la *a)
 {
@@ -332,8 +365,8 @@ static void run_tools(struct la *a)
 }
 
 /* Each tool's result; when all are in, they go back to the model. */
-static void tool_done(char *result, enum va_tool_action action, const char *dkey,
-		      const char *dval, void *arg)
+static void tool_done(char *result, enum va_tool_action action, const char *dkey, const char *dval,
+		      void *arg)
 {
 	struct tool_slot *slot = arg;
 	struct la *a = slot->a;
@@ -351,7 +384,8 @@ static void tool_done(char *result, enum va_tool_action action, const char *dkey
 	if (a->runs_done < a->n_runs)
 		return;
 	for (size_t i = 0; i < a->n_runs; i++) {
-		hist_add(a, VA_LLM_TOOL, a->results[i] ? a->results[i] : "{\"error\":\"no result\"}");
+		hist_add(a, VA_LLM_TOOL,
+			 a->results[i] ? a->results[i] : "{\"error\":\"no result\"}");
 		va_strlcpy(a->hist[a->n_hist - 1].tool_call_id, a->call_ids[i],
 			   sizeof(a->hist[0].tool_call_id));
 		free(a->results[i]);
@@ -369,7 +403,10 @@ static void end_of_reply(struct la *a)
 {
 	char json[400], q[320];
 
+	stop_timer(a);
 	hist_add(a, VA_LLM_ASSISTANT, va_buf_cstr(&a->said));
+	a->replied_idx = (long)a->n_hist - 1;
+	va_buf_reset(&a->said);
 	va_agent_end_turn(&a->base, a->turn);
 	if (a->after == VA_TOOL_TRANSFER) {
 		snprintf(json, sizeof(json),
@@ -386,8 +423,12 @@ static void on_done(struct va_llm_req *r, int err, long status, void *arg)
 	struct la *a = arg;
 	char msg[200];
 
+	if (r != a->req)
+		return;
 	a->req = NULL;
-	if (a->retry_pending) {
+	if (a->want_retry) {
+		a->want_retry = false;
+		a->retry_pending = true;
 		/* A 429 within budget: try again after the wait. */
 		uv_timer_stop(a->timer);
 		uv_timer_start(a->timer, on_timer, (uint64_t)a->retry_ms, 0);
@@ -396,14 +437,15 @@ static void on_done(struct va_llm_req *r, int err, long status, void *arg)
 	}
 	if (err != VA_OK || status != 200 || a->stream_error ||
 	    (!a->got_done && !a->calls.n && !a->said.len)) {
-		if (status != 200 &&
-		    va_llm_error_message(va_buf_cstr(&a->errbody), a->errbody.len, msg,
-					 sizeof(msg)) == VA_OK)
-			VA_WARN("llm", a->call_sid, "model_error", "status=%ld", status);
+		char q[260];
+		if (status != 200 && va_llm_error_message(va_buf_cstr(&a->errbody), a->errbody.len,
+							  msg, sizeof(msg)) == VA_OK)
+			VA_WARN("llm", a->call_sid, "model_error", "status=%ld message=%s", status,
+				va_log_quote(q, sizeof(q), msg));
 		fall_back(a, err == VA_E_TIMEOUT ? "model timeout"
-			     : err != VA_OK	     ? "model unreachable"
-			     : status != 200	     ? "model error"
-						     : "malformed stream");
+			     : err != VA_OK	 ? "model unreachable"
+			     : status != 200	 ? "model error"
+						 : "malformed stream");
 		return;
 	}
 	if (a->calls.n) {
@@ -415,13 +457,18 @@ static void on_done(struct va_llm_req *r, int err, long status, void *arg)
 		fall_back(a, "stream stopped mid-reply");
 		return;
 	}
+	if (!a->spoke && !a->said.len && a->after == VA_TOOL_CONTINUE) {
+		/* A reply with nothing in it: the caller must not sit in silence. */
+		fall_back(a, "empty reply");
+		return;
+	}
 	end_of_reply(a);
 }
 
 static const struct va_llm_req_cbs cbs = {
-	.on_headers = on_headers,
-	.on_data = on_data,
-	.on_done = on_done,
+    .on_headers = on_headers,
+    .on_data = on_data,
+    .on_done = on_done,
 };
 
 static void start_round(struct la *a)
@@ -449,8 +496,8 @@ static void start_round(struct la *a)
 		headers[0] = auth;
 	}
 	a->t_sent = va_clock_mono_ns();
-	if (va_llm_http_post(a->http, url, headers, body.data, body.len, a->llm.timeout_ms, &cbs,
-			     a, &a->req) != VA_OK) {
+	if (va_llm_http_post(a->http, url, headers, body.data, body.len, a->llm.timeout_ms, &cbs, a,
+			     &a->req) != VA_OK) {
 		a->req = NULL;
 		va_buf_release(&body);
 		fall_back(a, "model unreachable");
@@ -465,30 +512,31 @@ static void start_round(struct la *a)
 static void system_prompt(struct la *a, struct va_buf *b)
 {
 	const struct va_practice *p = &a->tenant->practice;
-	static const char *const days[7] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+	static const char *const days[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
 					    "Friday", "Saturday", "Sunday"};
 	struct va_civil now;
 	char iso[40];
 
 	va_tz_to_civil(a->tz, (int64_t)time(NULL), &now);
 	va_tz_iso8601(a->tz, (int64_t)time(NULL), iso, sizeof(iso));
-	va_buf_appendf(b,
-		       "You are the friendly, efficient front-desk receptionist of %s, a dental "
-		       "practice, answering the phone. Your words are spoken aloud by a voice: use "
-		       "short, natural spoken sentences, one or two at a time; no lists, no "
-		       "markdown, no emojis. Ask only for what is missing, one or two things at a "
-		       "time. To book, you need the service, the caller's full name, whether they "
-		       "are a new or existing patient, a phone number, and a time that suits. Only "
-		       "offer times returned by check_availability (offer two or three, as in their "
-		       "'spoken' form); never invent availability. Read the booking back and get a "
-		       "clear yes before calling book_appointment. Never diagnose and never quote "
-		       "what insurance will cover; note the carrier for the front desk. For severe "
-		       "pain, swelling, a broken or knocked-out tooth, book the earliest urgent "
-		       "slot (urgent=true). For trouble breathing or swallowing, swelling spreading "
-		       "to the eye or neck, bleeding that will not stop, or a high fever, tell the "
-		       "caller to call 911 or go to the emergency room now. If the caller wants a "
-		       "person, call transfer_to_front_desk. After goodbye, call end_call.\n\n",
-		       a->tenant->name);
+	va_buf_appendf(
+	    b,
+	    "You are the friendly, efficient front-desk receptionist of %s, a dental "
+	    "practice, answering the phone. Your words are spoken aloud by a voice: use "
+	    "short, natural spoken sentences, one or two at a time; no lists, no "
+	    "markdown, no emojis. Ask only for what is missing, one or two things at a "
+	    "time. To book, you need the service, the caller's full name, whether they "
+	    "are a new or existing patient, a phone number, and a time that suits. Only "
+	    "offer times returned by check_availability (offer two or three, as in their "
+	    "'spoken' form); never invent availability. Read the booking back and get a "
+	    "clear yes before calling book_appointment. Never diagnose and never quote "
+	    "what insurance will cover; note the carrier for the front desk. For severe "
+	    "pain, swelling, a broken or knocked-out tooth, book the earliest urgent "
+	    "slot (urgent=true). For trouble breathing or swallowing, swelling spreading "
+	    "to the eye or neck, bleeding that will not stop, or a high fever, tell the "
+	    "caller to call 911 or go to the emergency room now. If the caller wants a "
+	    "person, call transfer_to_front_desk. After goodbye, call end_call.\n\n",
+	    a->tenant->name);
 	va_buf_appendf(b, "Now: %s, %s (time zone %s).\n", days[now.wday], iso,
 		       a->tenant->timezone);
 	if (p->address[0])
@@ -498,9 +546,9 @@ static void system_prompt(struct la *a, struct va_buf *b)
 		if (p->hours[d].open_min < 0)
 			va_buf_appendf(b, " %s closed;", days[d]);
 		else
-			va_buf_appendf(b, " %s %02d:%02d-%02d:%02d;", days[d], p->hours[d].open_min / 60,
-				       p->hours[d].open_min % 60, p->hours[d].close_min / 60,
-				       p->hours[d].close_min % 60);
+			va_buf_appendf(b, " %s %02d:%02d-%02d:%02d;", days[d],
+				       p->hours[d].open_min / 60, p->hours[d].open_min % 60,
+				       p->hours[d].close_min / 60, p->hours[d].close_min % 60);
 	}
 	va_buf_append_str(b, "\nServices (minutes):");
 	for (size_t i = 0; i < p->n_services; i++)
@@ -532,6 +580,7 @@ static void la_on_prompt(struct va_agent *ag, uint64_t turn, const char *text)
 	a->retries = 0;
 	a->after = VA_TOOL_CONTINUE;
 	a->handoff[0] = '\0';
+	a->replied_idx = -1;
 	free(a->prompt);
 	a->prompt = va_xstrdup(text);
 	a->t_prompt = va_clock_mono_ns();
@@ -551,15 +600,26 @@ static void la_on_interrupt(struct va_agent *ag, uint64_t turn, const char *hear
 	if (turn != a->turn)
 		return;
 	abort_turn(a);
-	/* The history keeps what the caller actually heard. */
-	if (a->said.len || heard[0])
+	/* The history keeps what the caller actually heard: a finished reply
+	 * still playing is cut in place; a streaming one is recorded cut. */
+	if (!a->said.len && a->replied_idx >= 0 && (size_t)a->replied_idx == a->n_hist - 1) {
+		free(a->hist[a->replied_idx].content);
+		a->hist[a->replied_idx].content = va_xstrdup(heard);
+	} else if (a->said.len || heard[0]) {
 		hist_add(a, VA_LLM_ASSISTANT, heard);
+	}
 	va_buf_reset(&a->said);
 }
 
 static void la_on_dtmf(struct va_agent *ag, uint64_t turn, char digit)
 {
+	struct la *a = (struct la *)ag;
 	char text[48];
+
+	if (a->fallback) {
+		a->fallback->ops->on_dtmf(a->fallback, turn, digit);
+		return;
+	}
 
 	snprintf(text, sizeof(text), "(the caller pressed %c on the keypad)", digit);
 	la_on_prompt(ag, turn, text);
@@ -641,12 +701,12 @@ static void la_free(struct va_agent *ag)
 }
 
 static const struct va_agent_ops la_ops = {
-	.name = "llm",
-	.on_prompt = la_on_prompt,
-	.on_interrupt = la_on_interrupt,
-	.on_dtmf = la_on_dtmf,
-	.on_end = la_on_end,
-	.free = la_free,
+    .name = "llm",
+    .on_prompt = la_on_prompt,
+    .on_interrupt = la_on_interrupt,
+    .on_dtmf = la_on_dtmf,
+    .on_end = la_on_end,
+    .free = la_free,
 };
 
 static void digits_of(const char *from, char *dst, size_t dstsz)
@@ -722,6 +782,7 @@ static struct va_agent *la_create(const struct va_agent_call *call,
 		digits_of(call->from, a->caller, sizeof(a->caller));
 	va_sse_init(&a->sse, SSE_MAX);
 	va_llm_calls_init(&a->calls);
+	a->replied_idx = -1;
 	va_buf_init(&a->said, 64 * 1024);
 	va_buf_init(&a->errbody, 64 * 1024);
 	a->timer = va_xmalloc(sizeof(*a->timer));
@@ -738,10 +799,10 @@ static struct va_agent *la_create(const struct va_agent_call *call,
 }
 
 const struct va_agent_factory va_agent_llm_factory = {
-	.name = "llm",
-	.description = "a language model (OpenAI-compatible) when configured, else the "
-		       "receptionist",
-	.create = la_create,
+    .name = "llm",
+    .description = "a language model (OpenAI-compatible) when configured, else the "
+		   "receptionist",
+    .create = la_create,
 };
 
 static int env_int(const char *name, int def)

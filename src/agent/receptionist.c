@@ -31,12 +31,12 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_OFFER 3
-#define MAX_FOUND 4
-#define MAX_MISSES 3
+#define MAX_OFFER    3
+#define MAX_FOUND    4
+#define MAX_MISSES   3
 #define MAX_SILENCES 3
-#define SEARCH_DAYS 14
-#define URGENT_DAYS 2
+#define SEARCH_DAYS  14
+#define URGENT_DAYS  2
 
 enum goal { G_NONE = 0, G_BOOK, G_RESCHEDULE, G_CANCEL, G_CHECK };
 
@@ -62,18 +62,18 @@ struct rx {
 	char call_sid[64], session_id[64];
 	char caller_id[24]; /* digits of the caller's number, "" if withheld */
 
-	int pending;	 /* store operations in flight */
-	bool freed;	 /* free() was called while operations were pending */
-	bool over;	 /* on_end seen: speak no more */
-	uint64_t turn;	 /* the turn replies go to */
-	bool busy_turn;	 /* a reply for this turn is waiting on the store */
+	int pending;	/* store operations in flight */
+	bool freed;	/* free() was called while operations were pending */
+	bool over;	/* on_end seen: speak no more */
+	uint64_t turn;	/* the turn replies go to */
+	bool busy_turn; /* a reply for this turn is waiting on the store */
 
 	enum goal goal;
 	enum step step;
 	enum va_expect expect;
 	char last_question[400];
 	int misses, silences;
-	int repeats; /* the last question asked again and again */
+	int repeats;  /* the last question asked again and again */
 	bool advised; /* first-aid advice given */
 
 	/* what the caller told us */
@@ -98,7 +98,7 @@ struct rx {
 	size_t n_offered;
 	struct va_slot chosen;
 	bool have_chosen;
-	bool searched; /* offered reflects the current wish */
+	bool searched;		/* offered reflects the current wish */
 	bool pick_after_search; /* the caller named a time: book it if it is free */
 
 	/* cancel / reschedule / check */
@@ -192,10 +192,8 @@ static void flush(struct rx *r, bool end_call, const char *handoff_json)
 	}
 	va_agent_end_turn(&r->base, r->turn);
 	va_buf_reset(&r->out);
-	if (end_call) {
+	if (end_call && r->base.host_ops->end_call(r->base.host, handoff_json) == VA_OK)
 		r->step = S_ENDED;
-		r->base.host_ops->end_call(r->base.host, handoff_json);
-	}
 }
 
 static void detail(struct rx *r, const char *key, const char *value)
@@ -434,6 +432,14 @@ static void choose_offers(struct rx *r)
 	size_t nk = 0, max = r->urgent ? 2 : MAX_OFFER;
 
 	r->n_offered = 0;
+	/* Moving an appointment: its own time is not an offer. */
+	if (r->goal == G_RESCHEDULE && r->n_found) {
+		size_t k = 0;
+		for (size_t i = 0; i < r->n_cand; i++)
+			if (r->cand[i].start != r->found[0].start)
+				r->cand[k++] = r->cand[i];
+		r->n_cand = k;
+	}
 	for (size_t i = 0; r->have_wish && r->wish.kind == VA_WHEN_POINT && i < r->n_cand; i++) {
 		if (r->cand[i].start == r->wish.start) {
 			r->offered[0] = r->cand[i];
@@ -527,9 +533,8 @@ static void on_busy_listed(int status, const struct va_appointment *appts, size_
 		explain_none(r);
 		widened = true;
 		find_slots(r, busy, n_busy, from > r->now ? from : r->now,
-					  (from > r->now ? from : r->now) +
-					      (int64_t)SEARCH_DAYS * 86400,
-					  -1, -1, VA_SLOT_PREF_SPREAD, 0);
+			   (from > r->now ? from : r->now) + (int64_t)SEARCH_DAYS * 86400, -1, -1,
+			   VA_SLOT_PREF_SPREAD, 0);
 	}
 	free(busy);
 	choose_offers(r);
@@ -559,9 +564,8 @@ static void start_search(struct rx *r)
 	sc->to = r->now + (int64_t)(SEARCH_DAYS + 45) * 86400;
 	if (r->have_wish && r->wish.end > sc->to)
 		sc->to = r->wish.end + (int64_t)SEARCH_DAYS * 86400;
-	if (!op_begin(r) ||
-	    va_store_appt_list(r->store, r->tenant->id, sc->from, sc->to, on_busy_listed, sc) !=
-		VA_OK) {
+	if (!op_begin(r) || va_store_appt_list(r->store, r->tenant->id, sc->from, sc->to,
+					       on_busy_listed, sc) != VA_OK) {
 		if (r->store)
 			op_end(r);
 		free(sc);
@@ -631,6 +635,7 @@ static void on_booked(int status, const struct va_appointment *a, void *arg)
 	r->goal = G_NONE;
 	r->step = S_ANYTHING_ELSE;
 	r->have_chosen = false;
+	r->have_wish = false;
 	r->n_offered = 0;
 	ask(r, VA_EXPECT_ANY, "Is there anything else I can help you with?");
 	flush(r, false, NULL);
@@ -817,7 +822,8 @@ static void advance_book(struct rx *r)
 	if (r->urgent && !r->triage_asked) {
 		r->triage_asked = true;
 		ask(r, VA_EXPECT_PAIN,
-		    "I'm sorry you're dealing with that. On a scale of 1 to 10, how bad is the pain, "
+		    "I'm sorry you're dealing with that. On a scale of 1 to 10, how bad is the "
+		    "pain, "
 		    "and do you have any swelling or fever?");
 		flush(r, false, NULL);
 		return;
@@ -825,9 +831,9 @@ static void advance_book(struct rx *r)
 	/* A caller the practice knows by their number is not asked who they are. */
 	if ((!r->name[0] || r->patient == VA_PATIENT_UNKNOWN) && !r->patient_looked_up &&
 	    phone_for_lookup(r)[0] && r->store) {
-		if (op_begin(r) && va_store_patient_find(r->store, r->tenant->id,
-							 phone_for_lookup(r), on_patient,
-							 r) == VA_OK)
+		if (op_begin(r) &&
+		    va_store_patient_find(r->store, r->tenant->id, phone_for_lookup(r), on_patient,
+					  r) == VA_OK)
 			return;
 		op_end(r);
 		r->patient_looked_up = true;
@@ -869,7 +875,8 @@ static void advance_book(struct rx *r)
 	}
 	if (!r->phone_ok) {
 		if (r->phone[0] && strlen(r->phone) < 10)
-			ask(r, VA_EXPECT_PHONE, "Could I have the full number, with the area code?");
+			ask(r, VA_EXPECT_PHONE,
+			    "Could I have the full number, with the area code?");
 		else
 			ask_phone(r);
 		flush(r, false, NULL);
@@ -896,8 +903,8 @@ static void advance_existing(struct rx *r)
 	}
 	if (!r->looked_up) {
 		if (op_begin(r) &&
-		    va_store_appt_find_by_phone(r->store, r->tenant->id, phone_for_lookup(r), r->now,
-						on_found, r) == VA_OK)
+		    va_store_appt_find_by_phone(r->store, r->tenant->id, phone_for_lookup(r),
+						r->now, on_found, r) == VA_OK)
 			return;
 		if (r->store)
 			op_end(r);
@@ -925,12 +932,22 @@ static void advance_existing(struct rx *r)
 			return;
 		}
 		r->by_name_tried = true;
-		if (op_begin(r) && va_store_patient_find_by_name(r->store, r->tenant->id, r->name,
-								 r->dob, on_patient_by_name,
-								 r) == VA_OK)
+		if (op_begin(r) &&
+		    va_store_patient_find_by_name(r->store, r->tenant->id, r->name, r->dob,
+						  on_patient_by_name, r) == VA_OK)
 			return;
 		if (r->store)
 			op_end(r);
+	}
+	if (r->n_found == 0 && strstr(va_buf_cstr(&r->out), "couldn't find")) {
+		/* Already said in this reply. */
+		r->goal = G_NONE;
+		r->step = S_OPEN;
+		r->looked_up = false;
+		ask(r, VA_EXPECT_ANY,
+		    "Would you like to book a new appointment, or try another number?");
+		flush(r, false, NULL);
+		return;
 	}
 	if (r->n_found == 0) {
 		say(r, "I couldn't find an upcoming appointment under the number");
@@ -996,11 +1013,12 @@ static void advance_existing(struct rx *r)
 		start_search(r);
 		return;
 	}
-	if (r->step != S_CONFIRM) {
+	{
 		r->step = S_CONFIRM;
 		say(r, "So that's");
 		say_on_when(r, r->chosen.start);
-		va_buf_appendf(&r->out, " with %s instead.", provider_name(r, r->chosen.provider_id));
+		va_buf_appendf(&r->out, " with %s instead.",
+			       provider_name(r, r->chosen.provider_id));
 		ask(r, VA_EXPECT_YES_NO, "Shall I move it? You can say yes, or press 1.");
 		flush(r, false, NULL);
 		return;
@@ -1012,9 +1030,9 @@ static void move_now(struct rx *r)
 	const struct va_service_def *sd = va_practice_service(practice(r), r->found[0].service);
 	int64_t end = sd ? r->chosen.start + (int64_t)sd->duration_min * 60 : r->chosen.end;
 
-	if (op_begin(r) && va_store_appt_move(r->store, r->tenant->id, r->found[0].id,
-					      r->chosen.start, end, r->chosen.provider_id,
-					      on_changed, r) == VA_OK)
+	if (op_begin(r) &&
+	    va_store_appt_move(r->store, r->tenant->id, r->found[0].id, r->chosen.start, end,
+			       r->chosen.provider_id, on_changed, r) == VA_OK)
 		return;
 	if (r->store)
 		op_end(r);
@@ -1060,14 +1078,14 @@ static bool has(const struct va_understanding *u, enum va_intent i)
  * only made on an unambiguous confirmation). */
 static bool affirm(const struct va_understanding *u)
 {
-	if (u->digit == '1')
-		return true;
+	/* Keys arrive through rx_on_dtmf as "yes"/"no"; a digit in speech
+	 * ("if I press one...") is never a confirmation. */
 	return has(u, VA_INTENT_YES) && !has(u, VA_INTENT_NO) && !has(u, VA_INTENT_CORRECTION);
 }
 
 static bool deny(const struct va_understanding *u)
 {
-	return has(u, VA_INTENT_NO) || u->digit == '2';
+	return has(u, VA_INTENT_NO);
 }
 
 static void clear_offer(struct rx *r)
@@ -1085,7 +1103,8 @@ static void merge(struct rx *r, const struct va_understanding *u)
 {
 	char dob[16];
 
-	if (u->name[0] && (!r->name[0] || r->expect == VA_EXPECT_NAME || has(u, VA_INTENT_CORRECTION))) {
+	if (u->name[0] &&
+	    (!r->name[0] || r->expect == VA_EXPECT_NAME || has(u, VA_INTENT_CORRECTION))) {
 		va_strlcpy(r->name, u->name, sizeof(r->name));
 		detail(r, "patient_name", r->name);
 	}
@@ -1193,17 +1212,21 @@ static bool side_questions(struct rx *r, const struct va_understanding *u)
 		if (u->insurance[0] && !strcmp(u->insurance, "none"))
 			say(r, "That's fine, we see patients without insurance too.");
 		else if (plan)
-			say(r, "Yes, we accept %s. I'll note it for the front desk; they can tell "
-			       "you what your plan covers.",
+			say(r,
+			    "Yes, we accept %s. I'll note it for the front desk; they can tell "
+			    "you what your plan covers.",
 			    plan);
 		else if (u->insurance[0])
-			say(r, "%s isn't on our list of accepted plans, but I'll note it and our "
-			       "front desk can check it for you.",
+			say(r,
+			    "%s isn't on our list of accepted plans, but I'll note it and our "
+			    "front desk can check it for you.",
 			    u->insurance);
 		else if (p->n_plans) {
 			say(r, "We accept");
 			for (size_t i = 0; i < p->n_plans && i < 5; i++)
-				va_buf_appendf(&r->out, "%s %s", i ? (i + 1 == p->n_plans || i == 4 ? " and" : ",") : "",
+				va_buf_appendf(&r->out, "%s %s",
+					       i ? (i + 1 == p->n_plans || i == 4 ? " and" : ",")
+						 : "",
 					       p->plans[i]);
 			va_buf_append_str(&r->out, ", among others.");
 		} else {
@@ -1221,10 +1244,9 @@ static bool side_questions(struct rx *r, const struct va_understanding *u)
 
 static enum goal goal_from(const struct va_understanding *u)
 {
-	const uint32_t asks = VA_INTENT_BIT(VA_INTENT_ASK_HOURS) |
-			      VA_INTENT_BIT(VA_INTENT_ASK_LOCATION) |
-			      VA_INTENT_BIT(VA_INTENT_ASK_INSURANCE) |
-			      VA_INTENT_BIT(VA_INTENT_ASK_PRICES);
+	const uint32_t asks =
+	    VA_INTENT_BIT(VA_INTENT_ASK_HOURS) | VA_INTENT_BIT(VA_INTENT_ASK_LOCATION) |
+	    VA_INTENT_BIT(VA_INTENT_ASK_INSURANCE) | VA_INTENT_BIT(VA_INTENT_ASK_PRICES);
 
 	/* "Are you open tomorrow?", "how much is a crown?": questions, not bookings. */
 	if ((u->intents & asks) && !has(u, VA_INTENT_BOOK) && !has(u, VA_INTENT_EMERGENCY) &&
@@ -1253,10 +1275,14 @@ static void start_goal(struct rx *r, enum goal g)
 	r->have_chosen = false;
 	r->n_offered = 0;
 	r->searched = false;
-	detail(r, "intent", g == G_BOOK ? "book" : g == G_CANCEL ? "cancel"
-					: g == G_RESCHEDULE ? "reschedule" : "check");
+	if (g == G_RESCHEDULE || g == G_CANCEL || g == G_CHECK)
+		r->have_wish = false; /* a time said for a past booking is not this one's */
+	detail(r, "intent",
+	       g == G_BOOK	   ? "book"
+	       : g == G_CANCEL	   ? "cancel"
+	       : g == G_RESCHEDULE ? "reschedule"
+				   : "check");
 }
-
 
 static bool said_any(const char *text, const char *const *phrases)
 {
@@ -1277,9 +1303,9 @@ static bool said_any(const char *text, const char *const *phrases)
  * whatever day the bare time would mean on its own. */
 static bool pick_offered(struct rx *r, const struct va_understanding *u, const char *text)
 {
-	static const char *const any_of[] = {"either", "whichever", "doesn't matter",
-					     "doesnt matter", "any of", "any one", "anyone is",
-					     "any is fine", "you pick", "you choose", NULL};
+	static const char *const any_of[] = {
+	    "either",	 "whichever",	"doesn't matter", "doesnt matter", "any of", "any one",
+	    "anyone is", "any is fine", "you pick",	  "you choose",	   NULL};
 	size_t n = r->n_offered;
 
 	if (!n)
@@ -1302,8 +1328,8 @@ static bool pick_offered(struct rx *r, const struct va_understanding *u, const c
 			bool same_day = u->when.kind == VA_WHEN_POINT
 					    ? st == u->when.start
 					    : st >= u->when.start && st < u->when.end;
-			bool same_time = short_window && (to > from ? m >= from && m < to
-								    : m >= from || m < to);
+			bool same_time =
+			    short_window && (to > from ? m >= from && m < to : m >= from || m < to);
 			if (same_day || same_time) {
 				r->chosen = r->offered[i];
 				return true;
@@ -1375,10 +1401,15 @@ static void process(struct rx *r, const char *text)
 	bool side;
 	enum goal g;
 
-	static const char *const backing_out[] = {"never mind", "nevermind", "forget it",
-						  "call back", "call you back", NULL};
+	static const char *const backing_out[] = {"never mind", "nevermind",	 "forget it",
+						  "call back",	"call you back", NULL};
 	static const char *const agreeing[] = {"uh huh", "uh-huh", "mm hmm", "mhm", NULL};
 
+	if (r->pending > 0) {
+		/* A booking or lookup is on its way: its answer becomes the reply
+		 * to this turn; the words are not acted on twice. */
+		return;
+	}
 	r->now = clock_now();
 	va_understand(text, strlen(text), r->expect, r->now, r->tz, &u);
 	/* "uh huh" agrees; it is not "huh?". */
@@ -1439,6 +1470,8 @@ static void process(struct rx *r, const char *text)
 		return;
 	}
 	side = side_questions(r, &u);
+	if (side)
+		r->repeats = 0; /* answering a question is progress */
 
 	switch (r->step) {
 	case S_CONFIRM:
@@ -1509,7 +1542,8 @@ static void process(struct rx *r, const char *text)
 		if (has(&u, VA_INTENT_NO) || has(&u, VA_INTENT_CORRECTION)) {
 			clear_offer(r);
 			r->have_wish = false;
-			ask(r, VA_EXPECT_TIME, "No problem. What day and time would suit you better?");
+			ask(r, VA_EXPECT_TIME,
+			    "No problem. What day and time would suit you better?");
 			flush(r, false, NULL);
 			return;
 		}
@@ -1540,9 +1574,15 @@ static void process(struct rx *r, const char *text)
 			advance(r);
 			return;
 		}
+		if (!side) {
+			r->step = S_COLLECT;
+			ask(r, VA_EXPECT_PHONE, "What's the best number to reach you?");
+			flush(r, false, NULL);
+			return;
+		}
 		break;
 	case S_TARGET_CONFIRM:
-		if (affirm(&u)) {
+		if (affirm(&u) || (r->goal == G_CANCEL && has(&u, VA_INTENT_CANCEL) && !deny(&u))) {
 			r->target_confirmed = true;
 			advance(r);
 			return;
@@ -1575,7 +1615,11 @@ static void process(struct rx *r, const char *text)
 			flush(r, true, NULL);
 			return;
 		}
-		break;
+		ask(r, VA_EXPECT_YES_NO,
+		    "Please get help right away. Should I also book the earliest urgent visit "
+		    "for a follow-up, yes or no?");
+		flush(r, false, NULL);
+		return;
 	case S_ANYTHING_ELSE:
 		if ((has(&u, VA_INTENT_NO) || has(&u, VA_INTENT_GOODBYE) ||
 		     has(&u, VA_INTENT_THANKS)) &&
@@ -1719,12 +1763,12 @@ static void rx_free(struct va_agent *a)
 }
 
 static const struct va_agent_ops rx_ops = {
-	.name = "receptionist",
-	.on_prompt = rx_on_prompt,
-	.on_interrupt = rx_on_interrupt,
-	.on_dtmf = rx_on_dtmf,
-	.on_end = rx_on_end,
-	.free = rx_free,
+    .name = "receptionist",
+    .on_prompt = rx_on_prompt,
+    .on_interrupt = rx_on_interrupt,
+    .on_dtmf = rx_on_dtmf,
+    .on_end = rx_on_end,
+    .free = rx_free,
 };
 
 static void caller_digits(const char *from, char *dst, size_t dstsz)
@@ -1770,8 +1814,8 @@ static struct va_agent *rx_create(const struct va_agent_call *call,
 }
 
 const struct va_agent_factory va_agent_receptionist_factory = {
-	.name = "receptionist",
-	.description = "embedded dental receptionist: understands callers and books without a "
-		       "language model",
-	.create = rx_create,
+    .name = "receptionist",
+    .description = "embedded dental receptionist: understands callers and books without a "
+		   "language model",
+    .create = rx_create,
 };

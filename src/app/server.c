@@ -62,7 +62,10 @@ void va_server_tenant_put(struct va_server *srv, const struct va_tenant *t)
 
 	if (i >= 0) {
 		if (strcmp(srv->tenants[i]->timezone, t->timezone) != 0) {
-			va_tz_free(srv->tzs[i]);
+			/* Live calls still hold the old zone: keep it until shutdown. */
+			srv->old_tzs =
+			    va_xrealloc(srv->old_tzs, (srv->n_old_tzs + 1) * sizeof(*srv->old_tzs));
+			srv->old_tzs[srv->n_old_tzs++] = srv->tzs[i];
 			srv->tzs[i] = load_zone(t->timezone);
 		}
 		*srv->tenants[i] = *t;
@@ -82,6 +85,11 @@ void va_server_tenants_free(struct va_server *srv)
 		free(srv->tenants[i]);
 		va_tz_free(srv->tzs[i]);
 	}
+	for (size_t i = 0; i < srv->n_old_tzs; i++)
+		va_tz_free(srv->old_tzs[i]);
+	free(srv->old_tzs);
+	srv->old_tzs = NULL;
+	srv->n_old_tzs = 0;
 	free(srv->tenants);
 	free(srv->tzs);
 	srv->tenants = NULL;
@@ -224,14 +232,16 @@ static void banner(const struct va_server *srv)
 	for (size_t i = 0; i < srv->n_tenants; i++) {
 		const struct va_tenant *t = srv->tenants[i];
 		printf("\n  practice %s (%s)\n", t->id, t->name);
-		printf("    Twilio voice webhook (POST): %s/api/v1/voice/%s\n", pub[0] ? pub : local,
-		       t->id);
+		printf("    Twilio voice webhook (POST): %s/api/v1/voice/%s\n",
+		       pub[0] ? pub : local, t->id);
 		if (pub[0]) {
 			const char *rest = strstr(pub, "://");
 			printf("    ConversationRelay WebSocket: %s://%s/api/v1/voice/%s/stream\n",
-			       strncmp(pub, "https", 5) ? "ws" : "wss", rest ? rest + 3 : pub, t->id);
+			       strncmp(pub, "https", 5) ? "ws" : "wss", rest ? rest + 3 : pub,
+			       t->id);
 		} else {
-			printf("    ConversationRelay WebSocket: ws://localhost:%d/api/v1/voice/%s/stream\n",
+			printf("    ConversationRelay WebSocket: "
+			       "ws://localhost:%d/api/v1/voice/%s/stream\n",
 			       srv->port, t->id);
 		}
 	}
@@ -292,8 +302,9 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 		srv->llm.enabled = false;
 	}
 	if (srv->llm.enabled)
-		VA_INFO("server", NULL, "llm_enabled", "base_url=%s model=%s key=%s first_token_ms=%d",
-			srv->llm.base_url, srv->llm.model, srv->llm.api_key[0] ? "set" : "none",
+		VA_INFO("server", NULL, "llm_enabled",
+			"base_url=%s model=%s key=%s first_token_ms=%d", srv->llm.base_url,
+			srv->llm.model, srv->llm.api_key[0] ? "set" : "none",
 			srv->llm.first_token_ms);
 	va_latency_init(&srv->first_token);
 	va_latency_init(&srv->last_token);
@@ -326,9 +337,8 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 	uv_signal_start(&srv->sig_int, on_signal, SIGINT);
 	signal(SIGPIPE, SIG_IGN);
 
-	VA_INFO("server", NULL, "listening", "port=%d agent=%s tenants=%zu admin_api=%s",
-		srv->port, srv->agent->name, srv->n_tenants,
-		srv->cfg.admin_token[0] ? "on" : "off");
+	VA_INFO("server", NULL, "listening", "port=%d agent=%s tenants=%zu admin_api=%s", srv->port,
+		srv->agent->name, srv->n_tenants, srv->cfg.admin_token[0] ? "on" : "off");
 	banner(srv);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	rc = 0;

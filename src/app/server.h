@@ -36,20 +36,22 @@ struct va_server {
 	struct va_tenant **tenants;
 	struct va_tz **tzs;
 	size_t n_tenants;
-	struct va_holds *holds; /* slots offered to callers, held for a while */
+	struct va_tz **old_tzs; /* zones replaced while calls may use them */
+	size_t n_old_tzs;
+	struct va_holds *holds;	    /* slots offered to callers, held for a while */
 	struct va_llm_settings llm; /* the language model, when configured */
 	struct va_llm_http *http;   /* model requests on the loop */
 
 	struct va_call *calls; /* live and detached calls (list) */
-	size_t n_calls;		/* calls in the list */
-	size_t n_active;	/* calls with a live socket */
+	size_t n_calls;	       /* calls in the list */
+	size_t n_active;       /* calls with a live socket */
 
 	const struct va_agent_factory *const *agents; /* borrowed, NULL-terminated */
 	const struct va_agent_factory *agent;	      /* the one answering calls */
 
 	/* Figures for the status endpoint. */
-	struct va_latency first_token; /* prompt received -> first token written */
-	struct va_latency last_token;  /* prompt received -> last token written */
+	struct va_latency first_token;	     /* prompt received -> first token written */
+	struct va_latency last_token;	     /* prompt received -> last token written */
 	struct va_latency model_first_token; /* prompt received -> first token from a model */
 	uint64_t total_conversations;
 	uint64_t total_turns;

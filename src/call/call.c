@@ -16,7 +16,7 @@
 #include <strings.h>
 
 #define TURN_TEXT_MAX (64 * 1024)
-#define MAX_TURNS 4096
+#define MAX_TURNS     4096
 
 static const char *const state_names[VA_CALL__COUNT] = {"active", "detached", "ending", "ended"};
 
@@ -61,7 +61,8 @@ static void conv_row(const struct va_call *c, struct va_conv_row *r)
 	va_strlcpy(r->tenant_id, c->tenant_id, sizeof(r->tenant_id));
 	va_strlcpy(r->from, c->from, sizeof(r->from));
 	va_strlcpy(r->to, c->to, sizeof(r->to));
-	va_strlcpy(r->state, c->state == VA_CALL_ENDED ? c->end_reason : va_call_state_name(c->state),
+	va_strlcpy(r->state,
+		   c->state == VA_CALL_ENDED ? c->end_reason : va_call_state_name(c->state),
 		   sizeof(r->state));
 	va_strlcpy(r->agent, c->agent_name ? c->agent_name : "", sizeof(r->agent));
 	r->started_ms = c->started_ms;
@@ -290,12 +291,12 @@ static int host_turn_timing(void *host, uint64_t turn_id, int64_t request_us,
 }
 
 static const struct va_agent_host_ops host_ops = {
-	.token = host_token,
-	.end_turn = host_end_turn,
-	.end_call = host_end_call,
-	.set_detail = host_set_detail,
-	.send_digits = host_send_digits,
-	.turn_timing = host_turn_timing,
+    .token = host_token,
+    .end_turn = host_end_turn,
+    .end_call = host_end_call,
+    .set_detail = host_set_detail,
+    .send_digits = host_send_digits,
+    .turn_timing = host_turn_timing,
 };
 
 /* ---- registry --------------------------------------------------------- */
@@ -401,10 +402,13 @@ int va_call_setup(struct va_server *srv, const char *tenant_id, const struct va_
 			c->sink_ops = NULL;
 			c->srv->n_active--;
 		}
+		if (current_agent_turn(c) && current_agent_turn(c)->open)
+			c->agent->ops->on_interrupt(c->agent, c->turn_id, "");
 		stop_grace_timer(c);
 		if (strcmp(c->session_id, setup->session_id) != 0) {
 			for (int i = 0; i < VA_CALL_MAX_ALIASES; i++) {
-				if (!c->aliases[i][0] || !strcmp(c->aliases[i], setup->session_id)) {
+				if (!c->aliases[i][0] ||
+				    !strcmp(c->aliases[i], setup->session_id)) {
 					va_strlcpy(c->aliases[i], setup->session_id,
 						   sizeof(c->aliases[i]));
 					break;
@@ -441,18 +445,18 @@ int va_call_setup(struct va_server *srv, const char *tenant_id, const struct va_
 	c->state = VA_CALL_ACTIVE;
 
 	info = (struct va_agent_call){
-		.loop = srv->loop,
-		.tenant = tenant,
-		.tz = va_server_tenant_tz(srv, tenant_id),
-		.store = srv->store,
-		.holds = srv->holds,
-		.http = srv->http,
-		.llm = &srv->llm,
-		.call_sid = c->call_sid,
-		.session_id = c->session_id,
-		.from = c->from,
-		.to = c->to,
-		.caller_name = setup->caller_name,
+	    .loop = srv->loop,
+	    .tenant = tenant,
+	    .tz = va_server_tenant_tz(srv, tenant_id),
+	    .store = srv->store,
+	    .holds = srv->holds,
+	    .http = srv->http,
+	    .llm = &srv->llm,
+	    .call_sid = c->call_sid,
+	    .session_id = c->session_id,
+	    .from = c->from,
+	    .to = c->to,
+	    .caller_name = setup->caller_name,
 	};
 	c->agent = srv->agent->create(&info, &host_ops, c);
 	if (!c->agent) {
@@ -568,8 +572,7 @@ void va_call_on_dtmf(struct va_call *c, char digit)
 		return;
 	snprintf(text, sizeof(text), "[DTMF %c]", digit);
 	turn = begin_caller_turn(c, text);
-	VA_INFO("call", c->call_sid, "dtmf", "turn=%llu digit=%c", (unsigned long long)turn,
-		digit);
+	VA_INFO("call", c->call_sid, "dtmf", "turn=%llu digit=%c", (unsigned long long)turn, digit);
 	c->agent->ops->on_dtmf(c->agent, turn, digit);
 }
 
@@ -608,9 +611,9 @@ void va_call_finish(struct va_call *c, const char *reason)
 		va_strlcpy(c->end_reason, reason, sizeof(c->end_reason));
 	c->ended_ms = va_clock_wall_ms();
 	save_conv(c);
-	VA_INFO("call", c->call_sid, "finished", "reason=%s turns=%zu interruptions=%d seconds=%lld",
-		reason, c->n_turns, c->interruptions,
-		(long long)((c->ended_ms - c->started_ms) / 1000));
+	VA_INFO("call", c->call_sid, "finished",
+		"reason=%s turns=%zu interruptions=%d seconds=%lld", reason, c->n_turns,
+		c->interruptions, (long long)((c->ended_ms - c->started_ms) / 1000));
 	registry_remove(srv, c);
 	call_free(c);
 }

@@ -61,8 +61,7 @@ const struct va_llm_tool va_tools[] = {
     {"transfer_to_front_desk",
      "Transfer the caller to a person at the front desk (they asked, or you cannot help).",
      "{\"type\":\"object\",\"properties\":{\"reason\":{\"type\":\"string\"}}}"},
-    {"end_call", "End the call after saying goodbye.",
-     "{\"type\":\"object\",\"properties\":{}}"},
+    {"end_call", "End the call after saying goodbye.", "{\"type\":\"object\",\"properties\":{}}"},
 };
 const size_t va_n_tools = sizeof(va_tools) / sizeof(va_tools[0]);
 
@@ -216,11 +215,11 @@ static void avail_with(struct va_tool_run *run, const struct va_busy *busy, size
 		if (c->holds)
 			va_holds_add(c->holds, c->tenant->id, run->owner, &slots[i], c->now,
 				     c->tenant->practice.hold_seconds);
-		json_array_append_new(
-		    arr, json_pack("{s:o,s:s,s:s,s:o}", "start", iso(c, slots[i].start), "provider",
-				   slots[i].provider_id, "provider_name",
-				   provider_name(c, slots[i].provider_id), "spoken",
-				   spoken(c, slots[i].start)));
+		json_array_append_new(arr, json_pack("{s:o,s:s,s:s,s:o}", "start",
+						     iso(c, slots[i].start), "provider",
+						     slots[i].provider_id, "provider_name",
+						     provider_name(c, slots[i].provider_id),
+						     "spoken", spoken(c, slots[i].start)));
 	}
 	finish(run,
 	       json_pack("{s:o,s:s}", "slots", arr, "note",
@@ -233,6 +232,12 @@ static void on_booked(int status, const struct va_appointment *a, void *arg)
 {
 	struct va_tool_run *run = arg;
 	const struct va_tools_ctx *c = &run->ctx;
+
+	if (run->cancelled) {
+		/* The turn is gone; its holds may be a newer turn's now. */
+		free(run);
+		return;
+	}
 
 	if (status == VA_E_EXISTS) {
 		fail(run, "that time was just taken; check availability again");
@@ -258,6 +263,11 @@ static void on_moved(int status, const struct va_appointment *a, void *arg)
 {
 	struct va_tool_run *run = arg;
 	const struct va_tools_ctx *c = &run->ctx;
+
+	if (run->cancelled) {
+		free(run);
+		return;
+	}
 
 	if (status == VA_E_EXISTS) {
 		fail(run, "that time was just taken; check availability again");
@@ -383,23 +393,17 @@ static void on_found(int status, const struct va_appointment *a, size_t n, void 
 	}
 	arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(
-		    arr, json_pack("{s:s,s:s,s:o,s:o,s:s,s:s}", "id", a[i].id, "service",
-				   va_service_code(a[i].service), "start", iso(c, a[i].start),
-				   "spoken", spoken(c, a[i].start), "provider_name",
-				   provider_name(c, a[i].provider_id), "patient_name",
-				   a[i].patient_name));
+		json_array_append_new(arr,
+				      json_pack("{s:s,s:s,s:o,s:o,s:s,s:s}", "id", a[i].id,
+						"service", va_service_code(a[i].service), "start",
+						iso(c, a[i].start), "spoken", spoken(c, a[i].start),
+						"provider_name", provider_name(c, a[i].provider_id),
+						"patient_name", a[i].patient_name));
 	finish(run, json_pack("{s:o}", "appointments", arr), VA_TOOL_CONTINUE, NULL, NULL);
 }
 
 static void on_cancelled(int status, const struct va_appointment *a, void *arg)
 {
-	struct va_tool_run *run = arg;
-
-	if (run->cancelled) {
-		free(run);
-		return;
-	}
 	on_moved(status, a, arg);
 }
 
@@ -559,10 +563,16 @@ int va_tool_run(const struct va_tools_ctx *ctx, const char *name, const char *ar
 		break;
 	}
 	case T_TRANSFER: {
-		const char *reason = str_arg(args, "reason");
+		char reason[256];
+		/* Copied: args (and the string in it) are freed before finish(). */
+		va_strlcpy(reason,
+			   str_arg(args, "reason") && *str_arg(args, "reason")
+			       ? str_arg(args, "reason")
+			       : "the caller asked for a person",
+			   sizeof(reason));
 		json_decref(args);
 		finish(run, json_pack("{s:b}", "ok", 1), VA_TOOL_TRANSFER, "handoff_reason",
-		       reason && *reason ? reason : "the caller asked for a person");
+		       reason);
 		return VA_OK;
 	}
 	case T_END:

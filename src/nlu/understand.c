@@ -141,6 +141,7 @@ static const struct rule rules[] = {
 	{VA_INTENT_RESCHEDULE, R_NEG, "move it"},
 	{VA_INTENT_CANCEL, R_NEG, "cancel|cancelling|canceling|cancellation|cancelled|canceled"},
 	{VA_INTENT_CANCEL, 0, "cant|cannot|wont|not|unable * make it"},
+	{VA_INTENT_CANCEL, 0, "cant|cannot|wont|not|unable * make * appointment|appt|cleaning|checkup"},
 	{VA_INTENT_CANCEL, 0, "cant|cannot|wont * come|go|attend|be there"},
 	{VA_INTENT_CANCEL, R_NEG, "call it off"},
 	{VA_INTENT_CONFIRM_EXISTING, 0, "do|did|dont i|we * have * appointment|appt|appointments|something|anything"},
@@ -1352,7 +1353,7 @@ static bool name_tok(const struct ctx *c, size_t i, bool strict)
  * surname when it was not read as a date. */
 static bool surname_word(const struct ctx *c, size_t i)
 {
-	static const char *const days[] = {"monday", "tuesday", "wednesday", "thursday",
+	static const char *const days[] = {"monday", "tuesday",	 "wednesday", "thursday",
 					   "friday", "saturday", "sunday"};
 	const struct va_token *t = &c->tk.t[i];
 	size_t k;
