@@ -113,7 +113,6 @@ static void hist_add(struct la *a, enum va_llm_role role, const char *content)
 	m->content = content ? va_xstrdup(content) : NULL;
 }
 
-
 static void stop_timer(struct la *a)
 {
 	if (a->timer)
@@ -430,6 +429,8 @@ static void on_done(struct va_llm_req *r, int err, long status, void *arg)
 		a->want_retry = false;
 		a->retry_pending = true;
 		/* A 429 within budget: try again after the wait. */
+		VA_INFO("llm", a->call_sid, "model_retry", "status=429 wait_ms=%ld attempt=%d",
+			a->retry_ms, a->retries);
 		uv_timer_stop(a->timer);
 		uv_timer_start(a->timer, on_timer, (uint64_t)a->retry_ms, 0);
 		reset_stream(a);

@@ -89,17 +89,18 @@ static int setup(void **state)
 	assert_non_null(f);
 	/* What the scripted model does: book a given slot when asked, then
 	 * report what the tool answered. */
-	fprintf(f,
-		"[{\"match\":\"sunday\",\"tool\":\"book_appointment\",\"args\":{\"service\":"
-		"\"cleaning\",\"start\":\"2020-01-05T10:00:00-05:00\",\"patient_name\":\"Model "
-		"Patient\",\"phone\":\"555-000-1111\"}},"
-		"{\"match\":\"book\",\"tool\":\"book_appointment\",\"args\":{\"service\":\"cleaning\","
-		"\"start\":\"%s\",\"provider\":\"hyg-garcia\",\"patient_name\":\"Model Patient\","
-		"\"phone\":\"555-000-1111\",\"new_patient\":true}},"
-		"{\"match\":\"both\",\"tools\":[{\"name\":\"check_availability\",\"args\":"
-		"{\"service\":\"exam\"}},{\"name\":\"find_appointments\",\"args\":{}}]},"
-		"{\"match\":\"\",\"say\":\"How can I help?\"}]\n",
-		slot_iso);
+	fprintf(
+	    f,
+	    "[{\"match\":\"sunday\",\"tool\":\"book_appointment\",\"args\":{\"service\":"
+	    "\"cleaning\",\"start\":\"2020-01-05T10:00:00-05:00\",\"patient_name\":\"Model "
+	    "Patient\",\"phone\":\"555-000-1111\"}},"
+	    "{\"match\":\"book\",\"tool\":\"book_appointment\",\"args\":{\"service\":\"cleaning\","
+	    "\"start\":\"%s\",\"provider\":\"hyg-garcia\",\"patient_name\":\"Model Patient\","
+	    "\"phone\":\"555-000-1111\",\"new_patient\":true}},"
+	    "{\"match\":\"both\",\"tools\":[{\"name\":\"check_availability\",\"args\":"
+	    "{\"service\":\"exam\"}},{\"name\":\"find_appointments\",\"args\":{}}]},"
+	    "{\"match\":\"\",\"say\":\"How can I help?\"}]\n",
+	    slot_iso);
 	fclose(f);
 	start_mock();
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d/v1", mock_port);
@@ -197,10 +198,10 @@ static void test_streams_the_model_reply(void **state)
 		va_buf_reset(&b);
 		assert_int_equal(it_http(&srv, "GET", "/api/v1/relay/status", NULL, NULL, &b), 200);
 		st = json_loads(va_buf_cstr(&b), 0, NULL);
-		assert_true(json_integer_value(json_object_get(
-				json_object_get(json_object_get(st, "latency"),
-						"prompt_to_model_first_token"),
-				"count")) >= 1);
+		assert_true(json_integer_value(
+				json_object_get(json_object_get(json_object_get(st, "latency"),
+								"prompt_to_model_first_token"),
+						"count")) >= 1);
 		json_decref(st);
 		va_buf_release(&b);
 	}
@@ -395,7 +396,8 @@ static void test_parallel_tool_calls(void **state)
 	assert_int_equal(json_array_size(calls), 2);
 	for (size_t i = 0; i < 2; i++)
 		assert_string_equal(
-		    json_string_value(json_object_get(json_array_get(msgs, n - 2 + i), "tool_call_id")),
+		    json_string_value(
+			json_object_get(json_array_get(msgs, n - 2 + i), "tool_call_id")),
 		    json_string_value(json_object_get(json_array_get(calls, i), "id")));
 	json_decref(log);
 	it_call_end(&c);
@@ -475,19 +477,48 @@ static void test_known_caller_in_system_prompt(void **state)
 	va_buf_release(&reply);
 }
 
+/* A short 429 is waited out and retried inside the first-token budget:
+ * the caller hears the model, not the fallback. */
+static void test_brief_rate_limit_is_retried(void **state)
+{
+	struct it_call c;
+	struct va_buf reply = VA_BUF_INIT(1 << 16);
+	int fallbacks = it_log_count(&srv, "event=fallback_to_receptionist");
+	json_t *log, *e;
+	size_t i;
+	int tries = 0;
+
+	it_call_start(&srv, &c, "demo123", IT_TOKEN);
+	ask(&c, "#scenario ratelimit_brief\nhello, are you open today", &reply, NULL);
+	assert_string_equal(va_buf_cstr(&reply), "Sure, I can help with that.");
+	it_call_end(&c);
+	assert_int_equal(it_log_count(&srv, "event=fallback_to_receptionist"), fallbacks);
+	assert_true(it_log_count(&srv, "event=model_retry") >= 1);
+	log = mock_log();
+	json_array_foreach(json_object_get(log, "requests"), i, e)
+	{
+		if (!strcmp(json_string_value(json_object_get(e, "scenario")), "ratelimit_brief"))
+			tries++;
+	}
+	assert_int_equal(tries, 2);
+	json_decref(log);
+	va_buf_release(&reply);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_streams_the_model_reply),
-		cmocka_unit_test(test_tool_round_trip),
-		cmocka_unit_test(test_model_books_only_what_the_core_allows),
-		cmocka_unit_test(test_barge_in_closes_the_model_stream),
-		cmocka_unit_test(test_failures_fall_back_to_the_receptionist),
-		cmocka_unit_test(test_stream_cut_mid_reply),
-		cmocka_unit_test(test_per_practice_model),
-		cmocka_unit_test(test_parallel_tool_calls),
-		cmocka_unit_test(test_new_prompt_supersedes_stream),
-		cmocka_unit_test(test_known_caller_in_system_prompt),
+	    cmocka_unit_test(test_streams_the_model_reply),
+	    cmocka_unit_test(test_tool_round_trip),
+	    cmocka_unit_test(test_model_books_only_what_the_core_allows),
+	    cmocka_unit_test(test_barge_in_closes_the_model_stream),
+	    cmocka_unit_test(test_failures_fall_back_to_the_receptionist),
+	    cmocka_unit_test(test_stream_cut_mid_reply),
+	    cmocka_unit_test(test_per_practice_model),
+	    cmocka_unit_test(test_parallel_tool_calls),
+	    cmocka_unit_test(test_new_prompt_supersedes_stream),
+	    cmocka_unit_test(test_known_caller_in_system_prompt),
+	    cmocka_unit_test(test_brief_rate_limit_is_retried),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

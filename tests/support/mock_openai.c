@@ -60,13 +60,14 @@ enum mock_scenario {
 	SC_LONG,
 	SC_MALFORMED,
 	SC_INSTREAM_ERROR,
+	SC_RATELIMIT_BRIEF,
 	SC_COUNT
 };
 
 static const char *const scenario_names[SC_COUNT] = {
     "plain",  "echo",	  "tool_fragments", "parallel_tools", "tool_then_answer",
     "script", "error500", "ratelimit",	    "slow",	      "midstop",
-    "split",  "long",	  "malformed",	    "instream_error",
+    "split",  "long",	  "malformed",	    "instream_error", "ratelimit_brief",
 };
 
 struct mock_opts {
@@ -126,6 +127,7 @@ struct mock_server {
 	unsigned long nreq;
 	unsigned long disconnects;
 	int ratelimited;
+	unsigned long brief_seen; /* ratelimit_brief requests: odd ones get 429 */
 	FILE *logf;
 	int stopping;
 };
@@ -983,6 +985,18 @@ static void handle_chat(struct mock_conn *c, struct mock_req *rq)
 		}
 		sc = SC_PLAIN;
 	}
+	if (sc == SC_RATELIMIT_BRIEF) {
+		/* A short rate limit a client should wait out and retry: every
+		 * first attempt is refused, the retry served. */
+		if (srv->brief_seen++ % 2 == 0) {
+			resp_error(c, 429, "Too Many Requests",
+				   "Retry-After: 0\r\nx-ratelimit-reset-requests: 0s\r\n",
+				   "Rate limit reached for requests", "requests", NULL,
+				   "rate_limit_exceeded", rq->keep_alive);
+			goto out;
+		}
+		sc = SC_PLAIN;
+	}
 
 	memset(&g, 0, sizeof(g));
 	g.c = c;
@@ -1105,6 +1119,7 @@ static void handle_request(struct mock_conn *c, struct mock_req *rq)
 			srv->nreq = 0;
 			srv->disconnects = 0;
 			srv->ratelimited = 0;
+			srv->brief_seen = 0;
 			resp_simple(c, 200, "OK", "application/json", NULL, "{\"ok\":true}",
 				    rq->keep_alive);
 			return;
