@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- words ---------------------------------------------------------------- */
 
@@ -260,6 +261,21 @@ static size_t tok_word(const char *s, size_t len, size_t i, struct tok *k)
 	return i;
 }
 
+/* Hesitations carry nothing and would split "next uh thursday" in two, so
+ * the tokenizer drops them; "some", "say" and the like stay (K_FILLER). */
+static bool hesitation(const char *s, size_t n)
+{
+	static const char *const hes[] = {"ah",	 "eh", "ehm", "er",  "erm", "hm",  "hmm", "mm",
+					  "mmm", "uh", "uhh", "uhm", "um",  "umm", "uhmm"};
+
+	for (size_t k = 0; k < sizeof(hes) / sizeof(hes[0]); k++) {
+		size_t hl = strlen(hes[k]);
+		if (hl == n && !strncasecmp(s, hes[k], n))
+			return true;
+	}
+	return false;
+}
+
 /* Tokenizes from pos until max tokens; *stop is where reading ended. */
 static int tokenize(const char *s, size_t len, size_t pos, struct tok *t, int max, size_t *stop)
 {
@@ -277,6 +293,8 @@ static int tokenize(const char *s, size_t len, size_t pos, struct tok *t, int ma
 		}
 		memset(k, 0, sizeof(*k));
 		i = is_digit(ch) ? tok_number(s, len, i, k) : tok_word(s, len, i, k);
+		if (k->kind == TK_WORD && hesitation(s + st, i - st))
+			continue;
 		k->off = (uint32_t)st;
 		k->end = (uint32_t)i;
 		k->glued = st == prev_end;

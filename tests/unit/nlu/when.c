@@ -203,6 +203,13 @@ static const struct when_case own[] = {
      "next Tuesday afternoon"},
     {NOW_MON, NY, "um can I come in tomorrow at 3", "point", "2026-11-24T15:00:00-05:00", NULL,
      NULL, 0, 0, "tomorrow at 3"},
+    /* hesitations inside an expression do not split it */
+    {NOW_MON, NY, "next uh Tuesday afternoon", "window", "2026-12-01T12:00:00-05:00",
+     "2026-12-01T17:00:00-05:00", NULL, 1, 0, "next uh Tuesday afternoon"},
+    {NOW_MON, NY, "tomorrow at umm 3", "point", "2026-11-24T15:00:00-05:00", NULL, NULL, 0, 0,
+     "tomorrow at umm 3"},
+    {NOW_MON, NY, "the 3rd, er, at 2 pm", "point", "2026-12-03T14:00:00-05:00", NULL, NULL, -1, -1,
+     NULL},
     {NOW_MON, NY, "may I come in Tuesday", "window", "2026-11-24T00:00:00-05:00",
      "2026-11-25T00:00:00-05:00", NULL, 0, 0, "Tuesday"},
     {NOW_MON, NY, "Hi, I'm John Smith and I need a cleaning next Tuesday afternoon", "window",
