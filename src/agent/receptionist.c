@@ -109,6 +109,12 @@ struct rx {
 	bool phone_missed;  /* told the caller the number found nothing */
 	bool target_confirmed;
 	char booked_id[40];
+	/* "a week later", "same time on Friday": a new time relative to the
+	 * visit being moved, applied once that visit is known. */
+	bool has_shift;
+	bool shift_same;
+	int64_t shift_s;
+	struct va_when shift_when;
 
 	struct va_buf out; /* the reply being composed */
 	int64_t now;
@@ -127,6 +133,7 @@ static const struct va_practice *practice(const struct rx *r)
 /* ---- speaking --------------------------------------------------------- */
 
 static void say(struct rx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void shift_wish(struct rx *r);
 
 static void say(struct rx *r, const char *fmt, ...)
 {
@@ -993,6 +1000,8 @@ static void advance_existing(struct rx *r)
 	}
 	/* Reschedule: the visit keeps its service; find a new time. */
 	r->service = r->found[0].service;
+	if (r->has_shift)
+		shift_wish(r);
 	if (!r->target_confirmed) {
 		r->target_confirmed = true;
 		say(r, "I see");
@@ -1023,6 +1032,50 @@ static void advance_existing(struct rx *r)
 		flush(r, false, NULL);
 		return;
 	}
+}
+
+/* Turns "a week later" / "same time on Friday" into a time, now that the
+ * visit being moved is known. */
+static void shift_wish(struct rx *r)
+{
+	int64_t at = r->found[0].start;
+
+	if (r->shift_same) {
+		struct va_civil v, d;
+		int64_t d0 = local_day(r, r->shift_when.start), d1 = d0, day;
+
+		if (r->shift_when.kind == VA_WHEN_WINDOW && r->shift_when.end > r->shift_when.start)
+			d1 = local_day(r, r->shift_when.end - 1);
+		va_tz_to_civil(r->tz, at, &v);
+		day = d0;
+		/* "same time next week" when the visit is itself next week: the
+		 * caller means the week after it. */
+		if (d1 > d0 && local_day(r, at) >= d0 && local_day(r, at) <= d1)
+			d0 = d1 = local_day(r, at) + 7, day = d0;
+		/* "same time next week": the visit's weekday in that week. */
+		for (int64_t k = d0; k <= d1 && d1 > d0; k++) {
+			int y, m, dd;
+			va_civil_date_from_days(k, &y, &m, &dd);
+			if (va_civil_weekday(y, m, dd) == v.wday) {
+				day = k;
+				break;
+			}
+		}
+		memset(&d, 0, sizeof(d));
+		va_civil_date_from_days(day, &d.year, &d.month, &d.day);
+		d.hour = v.hour;
+		d.minute = v.minute;
+		at = va_tz_from_civil(r->tz, &d);
+	}
+	at += r->shift_s;
+	r->has_shift = false;
+	memset(&r->wish, 0, sizeof(r->wish));
+	r->wish.kind = VA_WHEN_POINT;
+	r->wish.start = r->wish.end = at;
+	r->wish.day_from_min = r->wish.day_to_min = -1;
+	r->have_wish = true;
+	r->have_chosen = false;
+	r->pick_after_search = true;
 }
 
 static void move_now(struct rx *r)
@@ -1148,6 +1201,18 @@ static void merge(struct rx *r, const struct va_understanding *u)
 	if (u->insurance[0]) {
 		va_strlcpy(r->insurance, u->insurance, sizeof(r->insurance));
 		detail(r, "insurance", r->insurance);
+	}
+	if (u->shift_s ||
+	    (u->same_time && (u->when.kind == VA_WHEN_WINDOW || u->when.kind == VA_WHEN_POINT))) {
+		r->has_shift = true;
+		r->shift_s = u->shift_s;
+		r->shift_same = u->same_time && u->when.kind != VA_WHEN_NONE;
+		r->shift_when = u->when;
+		if (r->goal == G_RESCHEDULE && r->target_confirmed) {
+			r->have_wish = false; /* re-read against the visit below */
+			clear_offer(r);
+		}
+		return;
 	}
 	if (u->when.kind != VA_WHEN_NONE) {
 		bool same = r->have_wish && r->wish.kind == u->when.kind &&
@@ -1277,6 +1342,8 @@ static void start_goal(struct rx *r, enum goal g)
 	r->searched = false;
 	if (g == G_RESCHEDULE || g == G_CANCEL || g == G_CHECK)
 		r->have_wish = false; /* a time said for a past booking is not this one's */
+	if (g != G_RESCHEDULE)
+		r->has_shift = false;
 	detail(r, "intent",
 	       g == G_BOOK	   ? "book"
 	       : g == G_CANCEL	   ? "cancel"

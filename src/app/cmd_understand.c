@@ -115,6 +115,8 @@ static json_t *understanding_json(const struct va_tz *tz, const struct va_unders
 	json_object_set_new(o, "when", when_json(tz, &u->when));
 	json_object_set_new(o, "choice", u->choice ? json_integer(u->choice) : json_null());
 	json_object_set_new(o, "digit", u->digit ? json_string(digit) : json_null());
+	json_object_set_new(o, "shift_s", u->shift_s ? json_integer(u->shift_s) : json_null());
+	json_object_set_new(o, "same_time", json_boolean(u->same_time));
 	return o;
 }
 

@@ -1850,6 +1850,62 @@ static void prescan_birth(struct ctx *c)
 	}
 }
 
+/* "push it back a week", "two days later", "an hour earlier", "move it up a
+ * day", "same time next week". A quantity and unit alone ("in a week") is
+ * relative to today, not to the visit, so a direction word is required. */
+static void find_shift(struct ctx *c)
+{
+	static const char *const later[] = {"after", "back", "later", "out"};
+	static const char *const earlier[] = {"before", "earlier", "forward", "sooner", "up"};
+	struct va_understanding *o = c->out;
+
+	for (size_t i = c->first; i + 1 < c->tk.n; i++)
+		if (tok_is(c, i, "same") && tok_is(c, i + 1, "time"))
+			o->same_time = true;
+	for (size_t i = c->first; i < c->tk.n; i++) {
+		const char *w = c->tk.t[i].w;
+		int64_t unit = !strcmp(w, "week") || !strcmp(w, "weeks")   ? 7 * 86400
+			       : !strcmp(w, "day") || !strcmp(w, "days")   ? 86400
+			       : !strcmp(w, "hour") || !strcmp(w, "hours") ? 3600
+									   : 0;
+		int n = 0, dir = 0;
+		size_t q;
+
+		if (!unit || i == 0)
+			continue;
+		q = i - 1;
+		if (tok_is(c, q, "a") || tok_is(c, q, "an"))
+			n = 1;
+		else if (tok_is(c, q, "the") && tok_is(c, i + 1, "after") &&
+			 (i + 2 == c->tk.n || tok_is(c, i + 2, "please") ||
+			  tok_is(c, i + 2, "instead") || tok_is(c, i + 2, "then")))
+			n = 1; /* "the week after", not "the day after tomorrow" */
+		else if (tok_is(c, q, "of") && q > 0 && tok_is(c, q - 1, "couple"))
+			n = 2, q -= 2;
+		else if (c->tk.t[q].num >= 1 && c->tk.t[q].num <= 6)
+			n = c->tk.t[q].num;
+		if (!n)
+			continue;
+		if (i + 1 < c->tk.n && in_list(c->tk.t[i + 1].w, later, N_OF(later)))
+			dir = 1;
+		else if (i + 1 < c->tk.n && in_list(c->tk.t[i + 1].w, earlier, N_OF(earlier)))
+			dir = -1;
+		/* "push it back by a week": a direction a few words before. */
+		for (size_t k = q > 4 ? q - 4 : 0; !dir && k < q; k++) {
+			if (in_list(c->tk.t[k].w, later, N_OF(later)) &&
+			    strcmp(c->tk.t[k].w, "after"))
+				dir = 1;
+			else if (in_list(c->tk.t[k].w, earlier, N_OF(earlier)) &&
+				 strcmp(c->tk.t[k].w, "before"))
+				dir = -1;
+		}
+		if (dir) {
+			o->shift_s = dir * n * unit;
+			return;
+		}
+	}
+}
+
 int va_understand(const char *text, size_t len, enum va_expect expect, int64_t now,
 		  const struct va_tz *tz, struct va_understanding *out)
 {
@@ -1898,6 +1954,7 @@ int va_understand(const char *text, size_t len, enum va_expect expect, int64_t n
 	find_intents(&c);
 	find_choice(&c);
 	find_name(&c);
+	find_shift(&c);
 	if (expect == VA_EXPECT_INSURANCE) {
 		if (!out->insurance[0] && (out->intents & VA_INTENT_BIT(VA_INTENT_NO)) &&
 		    !(out->intents & VA_INTENT_BIT(VA_INTENT_CORRECTION)))

@@ -23,7 +23,7 @@
 	X(BOOK, "book")                                                                            \
 	X(RESCHEDULE, "reschedule")                                                                \
 	X(CANCEL, "cancel")                                                                        \
-	X(CONFIRM_EXISTING, "confirm_existing") /* "do I have an appointment?" */                 \
+	X(CONFIRM_EXISTING, "confirm_existing") /* "do I have an appointment?" */                  \
 	X(EMERGENCY, "emergency")                                                                  \
 	X(ASK_HOURS, "ask_hours")                                                                  \
 	X(ASK_LOCATION, "ask_location")                                                            \
@@ -33,16 +33,16 @@
 	X(GOODBYE, "goodbye")                                                                      \
 	X(YES, "yes")                                                                              \
 	X(NO, "no")                                                                                \
-	X(CORRECTION, "correction") /* "no, Wednesday", "actually make it..." */                  \
+	X(CORRECTION, "correction") /* "no, Wednesday", "actually make it..." */                   \
 	X(DONT_KNOW, "dont_know")                                                                  \
-	X(REPEAT, "repeat")	    /* "sorry, what?", "say that again" */                        \
+	X(REPEAT, "repeat") /* "sorry, what?", "say that again" */                                 \
 	X(THANKS, "thanks")
 
 enum va_intent {
 #define VA__INTENT_ENUM(id, name) VA_INTENT_##id,
 	VA_INTENT_MAP(VA__INTENT_ENUM)
 #undef VA__INTENT_ENUM
-	VA_INTENT__COUNT
+	    VA_INTENT__COUNT
 };
 
 #define VA_INTENT_BIT(i) (1u << (i))
@@ -72,18 +72,18 @@ enum va_patient_status { VA_PATIENT_UNKNOWN = 0, VA_PATIENT_NEW, VA_PATIENT_EXIS
 	X(KNOCKED_OUT, "knocked_out")                                                              \
 	X(LOST_FILLING_OR_CROWN, "lost_filling_or_crown")                                          \
 	X(FEVER, "fever")                                                                          \
-	X(TROUBLE_BREATHING, "trouble_breathing")	  /* danger sign */                       \
-	X(TROUBLE_SWALLOWING, "trouble_swallowing")	  /* danger sign */                       \
-	X(SWELLING_EYE_OR_NECK, "swelling_eye_or_neck") /* danger sign */                       \
-	X(UNCONTROLLED_BLEEDING, "uncontrolled_bleeding") /* danger sign */                     \
-	X(HIGH_FEVER, "high_fever")			  /* danger sign */                       \
+	X(TROUBLE_BREATHING, "trouble_breathing")	  /* danger sign */                        \
+	X(TROUBLE_SWALLOWING, "trouble_swallowing")	  /* danger sign */                        \
+	X(SWELLING_EYE_OR_NECK, "swelling_eye_or_neck")	  /* danger sign */                        \
+	X(UNCONTROLLED_BLEEDING, "uncontrolled_bleeding") /* danger sign */                        \
+	X(HIGH_FEVER, "high_fever")			  /* danger sign */                        \
 	X(HEAD_INJURY, "head_injury")			  /* danger sign */
 
 enum va_symptom {
 #define VA__SYMPTOM_ENUM(id, name) VA_SYMPTOM_##id,
 	VA_SYMPTOM_MAP(VA__SYMPTOM_ENUM)
 #undef VA__SYMPTOM_ENUM
-	VA_SYMPTOM__COUNT
+	    VA_SYMPTOM__COUNT
 };
 
 /* choice for "the last one": the caller of va_understand knows how many
@@ -97,20 +97,26 @@ enum va_urgency {
 };
 
 struct va_understanding {
-	uint32_t intents; /* VA_INTENT_BIT(...) */
-	char name[96];	  /* "Jane Doe"; "" when not said */
-	char phone[24];	  /* digits only, "5551234567" (10) or with country code */
-	bool phone_is_caller_id; /* "this number", "the one I'm calling from" */
+	uint32_t intents;		  /* VA_INTENT_BIT(...) */
+	char name[96];			  /* "Jane Doe"; "" when not said */
+	char phone[24];			  /* digits only, "5551234567" (10) or with country code */
+	bool phone_is_caller_id;	  /* "this number", "the one I'm calling from" */
 	int dob_year, dob_month, dob_day; /* 0 when not said */
 	enum va_patient_status patient;
 	enum va_service_kind service;
 	uint32_t symptoms; /* 1u << enum va_symptom */
 	enum va_urgency urgency;
-	int pain_level;	      /* 0-10, -1 when not said */
-	char insurance[48];   /* carrier as said ("Delta Dental"); "" when none */
-	struct va_when when;  /* kind VA_WHEN_NONE when no time was said */
-	int choice;	      /* 1-based pick among offered options ("the second one"), 0 none */
-	char digit;	      /* a keypad digit spoken or pressed, 0 none */
+	int pain_level;	     /* 0-10, -1 when not said */
+	char insurance[48];  /* carrier as said ("Delta Dental"); "" when none */
+	struct va_when when; /* kind VA_WHEN_NONE when no time was said */
+	int choice;	     /* 1-based pick among offered options ("the second one"), 0 none */
+	char digit;	     /* a keypad digit spoken or pressed, 0 none */
+	/* A move relative to the visit being changed: "push it back a week"
+	 * (shift_s = 7 days), "an hour earlier" (-3600), "same time next
+	 * week" (same_time, with the day(s) in when). Only a reschedule uses
+	 * it; when keeps what the date parser read. */
+	int64_t shift_s;
+	bool same_time;
 };
 
 /* Understands text (len bytes, need not be NUL-terminated). Always fills

@@ -14,6 +14,9 @@
  *   #! seed SERVICE DAYS HOUR       book one first through the API for this
  *                                   caller: DAYS ahead (skipping days the
  *                                   practice is closed), at HOUR local
+ *   #! seed SERVICE DAYS HOUR +K    the same, on a day whose day K later the
+ *                                   demo practice is open too (a script that
+ *                                   moves the visit by K days)
  *   #! seedfor PHONE DOB SERVICE DAYS HOUR   the same for another number,
  *                                   patient "Pat Seeded" born DOB
  *   #! expect booked N              booked appointments for this caller after
@@ -25,10 +28,13 @@
  *   #! expect new_patient true|false
  *   #! expect name TEXT             patient name
  *   #! expect moved true            the booked one is not at the seeded time
+ *   #! expect moved_by DAYS         it is DAYS later than the seeded time, at
+ *                                   the same local clock time
  *   #! exit N                       the simulator's exit code (default 0)
  */
 #include "core/err.h"
 #include "core/tz.h"
+#include "schedule/practice.h"
 #include "harness.h"
 
 #include <dirent.h>
@@ -73,8 +79,9 @@ static json_t *appointments_for(const char *phone)
 	size_t i;
 	json_t *a;
 
-	assert_int_equal(it_http(&srv, "GET", "/api/v1/tenants/demo123/appointments?from=2000-01-01",
-				 IT_KEY, NULL, &b),
+	assert_int_equal(it_http(&srv, "GET",
+				 "/api/v1/tenants/demo123/appointments?from=2000-01-01", IT_KEY,
+				 NULL, &b),
 			 200);
 	root = json_loads(va_buf_cstr(&b), 0, NULL);
 	all = json_object_get(root, "appointments");
@@ -99,11 +106,24 @@ static void local_parts(const char *iso, int *hour, int *wday)
 	*wday = va_civil_weekday(y, mo, d);
 }
 
-static const char *const wdays[7] = {"monday", "tuesday", "wednesday", "thursday",
+static const char *const wdays[7] = {"monday", "tuesday",  "wednesday", "thursday",
 				     "friday", "saturday", "sunday"};
 
+/* Whether the demo practice is open on the local day of t (a weekday that
+ * is not one of its closures). */
+static bool demo_open_day(const struct va_tz *tz, int64_t t)
+{
+	static struct va_practice p;
+	struct va_civil c;
+	const char *why;
+
+	va_tz_to_civil(tz, t, &c);
+	va_practice_demo(&p, c.year);
+	return c.wday < 5 && !va_practice_closed_on(&p, c.year, c.month, c.day, &why);
+}
+
 static void seed(const char *phone, const char *dob, const char *service, int days, int hour,
-		 char *start_out)
+		 int clear_days, char *start_out)
 {
 	struct va_tz *tz;
 	struct va_civil c;
@@ -117,6 +137,8 @@ static void seed(const char *phone, const char *dob, const char *service, int da
 		va_tz_to_civil(tz, now + (int64_t)days * 86400, &c);
 		if (c.wday >= 5)
 			continue; /* weekdays only: open, and every provider kind works */
+		if (clear_days && !demo_open_day(tz, now + (int64_t)(days + clear_days) * 86400))
+			continue;
 		c.hour = hour;
 		c.minute = 0;
 		c.second = 0;
@@ -127,8 +149,8 @@ static void seed(const char *phone, const char *dob, const char *service, int da
 			 phone, service, iso, dob ? ",\"date_of_birth\":\"" : "", dob ? dob : "",
 			 dob ? "\"" : "");
 		va_buf_reset(&b);
-		st = it_http(&srv, "POST", "/api/v1/tenants/demo123/appointments", IT_KEY, body,
-			     &b);
+		st =
+		    it_http(&srv, "POST", "/api/v1/tenants/demo123/appointments", IT_KEY, body, &b);
 		if (st == 201)
 			break;
 	}
@@ -160,12 +182,16 @@ static void run_script(const char *path)
 			continue;
 		if (!strncmp(line, "#! seedfor ", 11)) {
 			char p2[24], dob[16];
-			if (sscanf(line, "#! seedfor %23s %15s %63s %d %d", p2, dob, a, &n1, &n2) != 5)
+			if (sscanf(line, "#! seedfor %23s %15s %63s %d %d", p2, dob, a, &n1, &n2) !=
+			    5)
 				fail_msg("%s: bad seedfor line", base);
-			seed(p2, dob, a, n1, n2, seeded_start);
+			seed(p2, dob, a, n1, n2, 0, seeded_start);
 		} else if (sscanf(line, "#! seed %63s %d %d", a, &n1, &n2) == 3) {
+			int k = 0;
+			if (sscanf(line, "#! seed %*s %*d %*d +%d", &k) != 1)
+				k = 0;
 			snprintf(phone, sizeof(phone), "%s", from + 2);
-			seed(phone, NULL, a, n1, n2, seeded_start);
+			seed(phone, NULL, a, n1, n2, k, seeded_start);
 		}
 		(void)b2;
 	}
@@ -221,16 +247,19 @@ static void run_script(const char *path)
 					count++;
 			}
 			if (count != (size_t)atoi(v1))
-				fail_msg("%s: %zu %s appointments, expected %s", base, count, key, v1);
+				fail_msg("%s: %zu %s appointments, expected %s", base, count, key,
+					 v1);
 			continue;
 		}
 		if (!last)
 			fail_msg("%s: no booked appointment to check %s", base, key);
 		if (!strcmp(key, "service")) {
-			assert_string_equal(json_string_value(json_object_get(last, "service")), v1);
+			assert_string_equal(json_string_value(json_object_get(last, "service")),
+					    v1);
 		} else if (!strcmp(key, "weekday") || !strcmp(key, "hour")) {
 			int hour, wday;
-			local_parts(json_string_value(json_object_get(last, "start")), &hour, &wday);
+			local_parts(json_string_value(json_object_get(last, "start")), &hour,
+				    &wday);
 			if (!strcmp(key, "weekday"))
 				assert_string_equal(wdays[wday], v1);
 			else if (hour < atoi(v1) || hour >= atoi(v2))
@@ -243,8 +272,28 @@ static void run_script(const char *path)
 			char want[128];
 			snprintf(want, sizeof(want), "%s%s%s", v1, nf == 3 ? " " : "",
 				 nf == 3 ? v2 : "");
-			assert_string_equal(json_string_value(json_object_get(last, "patient_name")),
-					    want);
+			assert_string_equal(
+			    json_string_value(json_object_get(last, "patient_name")), want);
+		} else if (!strcmp(key, "moved_by")) {
+			struct va_tz *tz;
+			struct va_civil was, now_at;
+			int64_t t0, t1;
+			assert_int_equal(va_tz_load("America/New_York", &tz), VA_OK);
+			assert_int_equal(va_iso8601_parse(seeded_start, tz, &t0), VA_OK);
+			assert_int_equal(
+			    va_iso8601_parse(json_string_value(json_object_get(last, "start")), tz,
+					     &t1),
+			    VA_OK);
+			va_tz_to_civil(tz, t0, &was);
+			va_tz_to_civil(tz, t1, &now_at);
+			va_tz_free(tz);
+			if (va_civil_days_from_date(now_at.year, now_at.month, now_at.day) -
+				    va_civil_days_from_date(was.year, was.month, was.day) !=
+				atoi(v1) ||
+			    now_at.hour != was.hour || now_at.minute != was.minute)
+				fail_msg("%s: moved from %s to %s, expected %s days later", base,
+					 seeded_start,
+					 json_string_value(json_object_get(last, "start")), v1);
 		} else if (!strcmp(key, "moved")) {
 			assert_string_not_equal(json_string_value(json_object_get(last, "start")),
 						seeded_start);

@@ -516,6 +516,41 @@ static int64_t at(const char *iso)
 	return t;
 }
 
+/* A new time relative to the visit being moved. */
+static void test_shifts(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t shift;
+		bool same;
+	} cases[] = {
+	    {"can I push it back a week", 7 * 86400, false},
+	    {"I need to move my cleaning two weeks later", 14 * 86400, false},
+	    {"an hour earlier would be better", -3600, false},
+	    {"could we move it up a day", -86400, false},
+	    {"a couple of days later", 2 * 86400, false},
+	    {"push it back by 3 days please", 3 * 86400, false},
+	    {"same time the week after", 7 * 86400, true},
+	    {"same time next week please", 0, true},
+	    /* relative to today, not to the visit: no shift */
+	    {"I can come in a week", 0, false},
+	    {"the day after tomorrow", 0, false},
+	    {"in two weeks", 0, false},
+	    {"my tooth has hurt for a week", 0, false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct va_understanding u;
+
+		run(VA_EXPECT_ANY, cases[i].text, &u);
+		if (u.shift_s != cases[i].shift || u.same_time != cases[i].same)
+			print_error("shift for '%s': %lld %d\n", cases[i].text,
+				    (long long)u.shift_s, u.same_time);
+		assert_true(u.shift_s == cases[i].shift);
+		assert_true(u.same_time == cases[i].same);
+	}
+}
+
 static void test_one_sentence(void **state)
 {
 	struct va_understanding u;
@@ -651,14 +686,23 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_probe_regressions),
-	    cmocka_unit_test(test_intents),	   cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_phones),	   cmocka_unit_test(test_dobs),
-	    cmocka_unit_test(test_dob_not_a_when), cmocka_unit_test(test_patient),
-	    cmocka_unit_test(test_services),	   cmocka_unit_test(test_symptoms),
-	    cmocka_unit_test(test_insurance),	   cmocka_unit_test(test_choices),
-	    cmocka_unit_test(test_one_sentence),   cmocka_unit_test(test_when_span_set_aside),
-	    cmocka_unit_test(test_args_and_names), cmocka_unit_test(test_word_lists_sorted),
-	    cmocka_unit_test(test_long_input),	   cmocka_unit_test(test_speed),
+	    cmocka_unit_test(test_shifts),
+	    cmocka_unit_test(test_intents),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_phones),
+	    cmocka_unit_test(test_dobs),
+	    cmocka_unit_test(test_dob_not_a_when),
+	    cmocka_unit_test(test_patient),
+	    cmocka_unit_test(test_services),
+	    cmocka_unit_test(test_symptoms),
+	    cmocka_unit_test(test_insurance),
+	    cmocka_unit_test(test_choices),
+	    cmocka_unit_test(test_one_sentence),
+	    cmocka_unit_test(test_when_span_set_aside),
+	    cmocka_unit_test(test_args_and_names),
+	    cmocka_unit_test(test_word_lists_sorted),
+	    cmocka_unit_test(test_long_input),
+	    cmocka_unit_test(test_speed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
