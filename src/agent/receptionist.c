@@ -73,8 +73,9 @@ struct rx {
 	enum va_expect expect;
 	char last_question[400];
 	int misses, silences;
-	int repeats;  /* the last question asked again and again */
-	bool advised; /* first-aid advice given */
+	int repeats;	  /* the last question asked again and again */
+	bool bye_checked; /* "bye" before confirming: asked once whether to book */
+	bool advised;	  /* first-aid advice given */
 
 	/* what the caller told us */
 	char name[96];
@@ -134,6 +135,7 @@ static const struct va_practice *practice(const struct rx *r)
 
 static void say(struct rx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void shift_wish(struct rx *r);
+static bool said_any(const char *text, const char *const *phrases);
 
 static void say(struct rx *r, const char *fmt, ...)
 {
@@ -1227,10 +1229,18 @@ static void merge(struct rx *r, const struct va_understanding *u)
 }
 
 /* Answers side questions from the practice's data; true if one was asked. */
-static bool side_questions(struct rx *r, const struct va_understanding *u)
+static bool side_questions(struct rx *r, const struct va_understanding *u, const char *text)
 {
+	static const char *const new_patients[] = {
+	    "accepting new",	"taking new",	      "accept new",	 "take new", "seeing new",
+	    "see new patients", "accepting patients", "taking patients", NULL};
 	const struct va_practice *p = practice(r);
 	bool any = false;
+
+	if (said_any(text, new_patients)) {
+		say(r, "Yes, we're happy to welcome new patients.");
+		any = true;
+	}
 
 	if (has(u, VA_INTENT_ASK_HOURS)) {
 		struct va_civil c;
@@ -1368,6 +1378,21 @@ static bool said_any(const char *text, const char *const *phrases)
 /* Picks one of the offered slots from what was said; true if picked. Times
  * are matched by their time of day too: "the 2 o'clock" is the offer at 2,
  * whatever day the bare time would mean on its own. */
+/* Whether the time the caller said names today ("today at 2", "this
+ * afternoon") rather than only a time of day ("at 2", "the afternoon"). */
+static bool names_today(const struct va_understanding *u, const char *text)
+{
+	static const char *const today_words[] = {"today", "tonight", "this ", "now", NULL};
+	char said[64];
+	size_t n = u->when.match_len < sizeof(said) - 1 ? u->when.match_len : sizeof(said) - 1;
+
+	if (u->when.match_start + n > strlen(text))
+		return false;
+	memcpy(said, text + u->when.match_start, n);
+	said[n] = '\0';
+	return said_any(said, today_words);
+}
+
 static bool pick_offered(struct rx *r, const struct va_understanding *u, const char *text)
 {
 	static const char *const any_of[] = {
@@ -1388,7 +1413,7 @@ static bool pick_offered(struct rx *r, const struct va_understanding *u, const c
 	if (u->when.kind == VA_WHEN_POINT || u->when.kind == VA_WHEN_WINDOW) {
 		int from = local_minute(r, u->when.start);
 		int to = u->when.kind == VA_WHEN_POINT ? from + 1 : local_minute(r, u->when.end);
-		bool short_window = u->when.end - u->when.start <= 86400;
+		bool short_window = u->when.end - u->when.start <= 86400 && !names_today(u, text);
 		for (size_t i = 0; i < n; i++) {
 			int64_t st = r->offered[i].start;
 			int m = local_minute(r, st);
@@ -1462,6 +1487,82 @@ static void reset_patient(struct rx *r)
 	r->searched = false;
 }
 
+/* The same offer again, after a side question. */
+static void reoffer(struct rx *r)
+{
+	say(r, "I have");
+	va_buf_append_str(&r->out, " ");
+	va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
+	va_buf_append_str(&r->out, ".");
+	ask(r, VA_EXPECT_CHOICE,
+	    r->n_offered == 1 ? "Would that work for you?" : "Which would you prefer?");
+	flush(r, false, NULL);
+}
+
+static int64_t day_start(const struct rx *r, int64_t day)
+{
+	struct va_civil c;
+
+	memset(&c, 0, sizeof(c));
+	va_civil_date_from_days(day, &c.year, &c.month, &c.day);
+	return va_tz_from_civil(r->tz, &c);
+}
+
+/* "Anything later?" / "Do you have anything earlier in the day?" while times
+ * are on offer: look past the latest one, or before the earliest. */
+static void offer_beyond(struct rx *r, int dir, bool same_day)
+{
+	int64_t lo = r->offered[0].start, hi = r->offered[0].start;
+
+	for (size_t i = 1; i < r->n_offered; i++) {
+		if (r->offered[i].start < lo)
+			lo = r->offered[i].start;
+		if (r->offered[i].start > hi)
+			hi = r->offered[i].start;
+	}
+	memset(&r->wish, 0, sizeof(r->wish));
+	r->wish.kind = VA_WHEN_WINDOW;
+	r->wish.day_from_min = r->wish.day_to_min = -1;
+	if (dir > 0) {
+		r->wish.start = hi + 60;
+		r->wish.end = same_day ? day_start(r, local_day(r, hi) + 1)
+				       : hi + (int64_t)SEARCH_DAYS * 86400;
+		r->wish.pref = VA_WHEN_PREF_EARLIEST;
+	} else {
+		r->wish.start = same_day ? day_start(r, local_day(r, lo)) : r->now;
+		r->wish.end = lo;
+		r->wish.pref = VA_WHEN_PREF_LATEST;
+	}
+	r->have_wish = true;
+	r->pick_after_search = false;
+	r->searched = false;
+	clear_offer(r);
+	r->step = S_COLLECT;
+	advance(r);
+}
+
+/* "The afternoon", "2 o'clock" while a later day is being talked about:
+ * that day, not today (unless the caller said "today"). */
+static void anchor_wish(struct rx *r, const struct va_understanding *u, const char *text,
+			int64_t ref)
+{
+	int64_t shift = local_day(r, ref) - local_day(r, r->now);
+
+	if ((u->when.kind == VA_WHEN_POINT || u->when.kind == VA_WHEN_WINDOW) &&
+	    u->when.end - u->when.start <= 86400 &&
+	    local_day(r, u->when.start) == local_day(r, r->now) && shift > 0 &&
+	    !names_today(u, text)) {
+		struct va_civil c;
+		int64_t len = u->when.end - u->when.start;
+		va_tz_to_civil(r->tz, u->when.start, &c);
+		c.day += (int)shift;
+		r->wish = u->when;
+		r->wish.start = va_tz_from_civil(r->tz, &c);
+		r->wish.end = r->wish.start + len;
+		r->have_wish = true;
+	}
+}
+
 static void process(struct rx *r, const char *text)
 {
 	struct va_understanding u;
@@ -1471,6 +1572,18 @@ static void process(struct rx *r, const char *text)
 	static const char *const backing_out[] = {"never mind", "nevermind",	 "forget it",
 						  "call back",	"call you back", NULL};
 	static const char *const agreeing[] = {"uh huh", "uh-huh", "mm hmm", "mhm", NULL};
+	static const char *const want_later[] = {"later", "anything after", "after that", NULL};
+	static const char *const want_earlier[] = {"earlier", "sooner", "before that", NULL};
+	static const char *const in_that_day[] = {"in the day",	    "that day",		"same day",
+						  "in the morning", "in the afternoon", NULL};
+	static const char *const none_fit[] = {
+	    "none of",	    "neither",	 "dont work",	  "don't work",	 "doesnt work",
+	    "doesn't work", "wont work", "won't work",	  "other time",	 "different time",
+	    "another time", "other day", "different day", "another day", "other option",
+	    "can't make",   "cant make", "can't do",	  "cant do",	 NULL};
+	struct va_when wish0;
+	struct va_slot chosen0;
+	bool have_wish0, have_chosen0;
 
 	if (r->pending > 0) {
 		/* A booking or lookup is on its way: its answer becomes the reply
@@ -1479,6 +1592,9 @@ static void process(struct rx *r, const char *text)
 	}
 	r->now = clock_now();
 	va_understand(text, strlen(text), r->expect, r->now, r->tz, &u);
+	/* "It broke last night": when it happened, not when to come. */
+	if (u.when.kind == VA_WHEN_PAST)
+		u.when.kind = VA_WHEN_NONE;
 	/* "uh huh" agrees; it is not "huh?". */
 	if (said_any(text, agreeing)) {
 		u.intents &= ~VA_INTENT_BIT(VA_INTENT_REPEAT);
@@ -1499,7 +1615,14 @@ static void process(struct rx *r, const char *text)
 		else if (deny(&u))
 			u.patient = VA_PATIENT_NEW;
 	}
+	wish0 = r->wish;
+	have_wish0 = r->have_wish;
+	chosen0 = r->chosen;
+	have_chosen0 = r->have_chosen && r->step == S_CONFIRM;
 	merge(r, &u);
+	/* "The afternoon instead" at the read-back: that day's afternoon. */
+	if (have_chosen0 && u.when.kind != VA_WHEN_NONE)
+		anchor_wish(r, &u, text, chosen0.start);
 
 	/* Danger signs first: this is not a booking question any more. */
 	if (u.urgency == VA_URGENCY_DANGER && !r->danger_told) {
@@ -1536,7 +1659,7 @@ static void process(struct rx *r, const char *text)
 		flush(r, false, NULL);
 		return;
 	}
-	side = side_questions(r, &u);
+	side = side_questions(r, &u, text);
 	if (side)
 		r->repeats = 0; /* answering a question is progress */
 
@@ -1550,6 +1673,17 @@ static void process(struct rx *r, const char *text)
 			return;
 		}
 		if (has(&u, VA_INTENT_GOODBYE)) {
+			if (!r->bye_checked && !deny(&u)) {
+				/* Leaving mid-confirmation: say it is not done yet. */
+				r->bye_checked = true;
+				say(r, "Before you go, I haven't %s yet.",
+				    r->goal == G_RESCHEDULE ? "moved it" : "booked that");
+				ask(r, VA_EXPECT_YES_NO,
+				    r->goal == G_RESCHEDULE ? "Shall I move it?"
+							    : "Shall I book it?");
+				flush(r, false, NULL);
+				return;
+			}
 			goodbye(r);
 			return;
 		}
@@ -1573,6 +1707,21 @@ static void process(struct rx *r, const char *text)
 		}
 		break;
 	case S_OFFERED:
+		if (side && !u.choice && r->n_offered) {
+			/* A question while choosing: answer it, keep the offer. */
+			r->wish = wish0;
+			r->have_wish = have_wish0;
+			reoffer(r);
+			return;
+		}
+		if (r->n_offered && !u.choice && said_any(text, want_later)) {
+			offer_beyond(r, 1, said_any(text, in_that_day));
+			return;
+		}
+		if (r->n_offered && !u.choice && said_any(text, want_earlier)) {
+			offer_beyond(r, -1, said_any(text, in_that_day));
+			return;
+		}
 		if (pick_offered(r, &u, text)) {
 			r->have_chosen = true;
 			r->step = S_COLLECT;
@@ -1582,19 +1731,7 @@ static void process(struct rx *r, const char *text)
 		if (u.when.kind != VA_WHEN_NONE) {
 			/* "The 2 o'clock", "the afternoon one" while times on another day
 			 * are on offer: that time on the offered day, not today. */
-			int64_t shift = local_day(r, r->offered[0].start) - local_day(r, r->now);
-			if ((u.when.kind == VA_WHEN_POINT || u.when.kind == VA_WHEN_WINDOW) &&
-			    u.when.end - u.when.start <= 86400 &&
-			    local_day(r, u.when.start) == local_day(r, r->now) && shift > 0) {
-				struct va_civil c;
-				int64_t len = u.when.end - u.when.start;
-				va_tz_to_civil(r->tz, u.when.start, &c);
-				c.day += (int)shift;
-				r->wish = u.when;
-				r->wish.start = va_tz_from_civil(r->tz, &c);
-				r->wish.end = r->wish.start + len;
-				r->have_wish = true;
-			}
+			anchor_wish(r, &u, text, r->offered[0].start);
 			r->pick_after_search = r->wish.kind == VA_WHEN_POINT;
 			/* A new wish: look again. */
 			r->searched = false;
@@ -1606,7 +1743,8 @@ static void process(struct rx *r, const char *text)
 			goodbye(r);
 			return;
 		}
-		if (has(&u, VA_INTENT_NO) || has(&u, VA_INTENT_CORRECTION)) {
+		if (has(&u, VA_INTENT_NO) || has(&u, VA_INTENT_CORRECTION) ||
+		    said_any(text, none_fit)) {
 			clear_offer(r);
 			r->have_wish = false;
 			ask(r, VA_EXPECT_TIME,

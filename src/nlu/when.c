@@ -844,6 +844,12 @@ static int comp_part(const struct ctx *c, int i, struct spec *s)
 		return 0;
 	}
 	j = i;
+	if (is_key(c, j, K_LAST) && is_key(c, j + 1, K_NIGHT)) {
+		/* "it broke last night": yesterday evening, in the past. */
+		set_part(s, 1020, 1200);
+		set_day(s, c->today - 1, 1);
+		return 2;
+	}
 	if (is_key(c, j, K_TONIGHT)) {
 		set_part(s, 1020, 1200);
 		set_day(s, c->today, 1);

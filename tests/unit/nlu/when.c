@@ -203,6 +203,8 @@ static const struct when_case own[] = {
      "next Tuesday afternoon"},
     {NOW_MON, NY, "um can I come in tomorrow at 3", "point", "2026-11-24T15:00:00-05:00", NULL,
      NULL, 0, 0, "tomorrow at 3"},
+    {NOW_MON, NY, "I lost a filling last night", "past", "2026-11-22T17:00:00-05:00",
+     "2026-11-22T20:00:00-05:00", NULL, -1, -1, "last night"},
     /* hesitations inside an expression do not split it */
     {NOW_MON, NY, "next uh Tuesday afternoon", "window", "2026-12-01T12:00:00-05:00",
      "2026-12-01T17:00:00-05:00", NULL, 1, 0, "next uh Tuesday afternoon"},
