@@ -831,9 +831,11 @@ static void advance_book(struct rx *r)
 	if (r->urgent && !r->triage_asked) {
 		r->triage_asked = true;
 		ask(r, VA_EXPECT_PAIN,
-		    "I'm sorry you're dealing with that. On a scale of 1 to 10, how bad is the "
-		    "pain, "
-		    "and do you have any swelling or fever?");
+		    r->symptoms & ((1u << VA_SYMPTOM_SWELLING) | (1u << VA_SYMPTOM_FEVER))
+			? "I'm sorry you're dealing with that. On a scale of 1 to 10, how bad "
+			  "is the pain?"
+			: "I'm sorry you're dealing with that. On a scale of 1 to 10, how bad "
+			  "is the pain, and do you have any swelling or fever?");
 		flush(r, false, NULL);
 		return;
 	}
@@ -1237,8 +1239,46 @@ static bool side_questions(struct rx *r, const struct va_understanding *u, const
 	const struct va_practice *p = practice(r);
 	bool any = false;
 
+	static const char *const what_to_do[] = {"what should i do",
+						 "what do i do",
+						 "what can i do",
+						 "what should we do",
+						 "what do we do",
+						 "should i take",
+						 NULL};
+	static const char *const come_now[] = {"right now",
+					       "right away",
+					       "asap",
+					       "as soon as",
+					       "get me in today",
+					       "get him in today",
+					       "get her in today",
+					       "come in today",
+					       "see me today",
+					       NULL};
+
 	if (said_any(text, new_patients)) {
 		say(r, "Yes, we're happy to welcome new patients.");
+		any = true;
+	}
+	if (r->urgent && said_any(text, what_to_do)) {
+		/* First aid while they wait, from what they told us. */
+		if (r->symptoms & (1u << VA_SYMPTOM_KNOCKED_OUT))
+			say(r, "If you have the tooth, hold it by the top, don't scrub it, and "
+			       "keep it in milk.");
+		if (r->symptoms & (1u << VA_SYMPTOM_BLEEDING))
+			say(r, "Press a clean, damp gauze on the spot and bite down gently for "
+			       "fifteen minutes.");
+		if (r->symptoms & (1u << VA_SYMPTOM_SWELLING))
+			say(r, "A cold compress on the outside of your cheek can ease the "
+			       "swelling.");
+		say(r, "Over-the-counter pain relief, taken as the package says, can help "
+		       "until we see you. If swelling spreads toward your eye or neck, or you "
+		       "have trouble breathing or swallowing, call 911 right away.");
+		r->advised = true;
+		any = true;
+	} else if (r->urgent && said_any(text, come_now)) {
+		say(r, "Yes, we'll find you the earliest visit we can.");
 		any = true;
 	}
 

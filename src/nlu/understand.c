@@ -1200,6 +1200,15 @@ static void find_symptoms(struct ctx *c)
 		s |= SYM(UNCONTROLLED_BLEEDING);
 	if (has(c, C_HEAD))
 		s |= SYM(HEAD_INJURY);
+	/* Gums that bleed when brushing or flossing: a checkup, not an emergency. */
+	if ((s & urgent) == SYM(BLEEDING)) {
+		for (size_t i = 0; i < c->tk.n; i++)
+			if (!strcmp(c->tk.t[i].w, "brush") || !strcmp(c->tk.t[i].w, "brushing") ||
+			    !strcmp(c->tk.t[i].w, "floss") || !strcmp(c->tk.t[i].w, "flossing")) {
+				o->symptoms = s;
+				return;
+			}
+	}
 	o->symptoms = s;
 	if (s & danger)
 		o->urgency = VA_URGENCY_DANGER;
