@@ -73,9 +73,10 @@ struct rx {
 	enum va_expect expect;
 	char last_question[400];
 	int misses, silences;
-	int repeats;	  /* the last question asked again and again */
-	bool bye_checked; /* "bye" before confirming: asked once whether to book */
-	bool advised;	  /* first-aid advice given */
+	int repeats;	    /* the last question asked again and again */
+	bool bye_checked;   /* "bye" before confirming: asked once whether to book */
+	bool surname_asked; /* only a first name was given: asked once for the rest */
+	bool advised;	    /* first-aid advice given */
 
 	/* what the caller told us */
 	char name[96];
@@ -854,6 +855,12 @@ static void advance_book(struct rx *r)
 		flush(r, false, NULL);
 		return;
 	}
+	if (!strchr(r->name, ' ') && !r->surname_asked) {
+		r->surname_asked = true;
+		ask(r, VA_EXPECT_NAME, "And your last name, please?");
+		flush(r, false, NULL);
+		return;
+	}
 	if (r->patient == VA_PATIENT_UNKNOWN) {
 		ask(r, VA_EXPECT_NEW_OR_EXISTING,
 		    "Have you been to our office before, or will this be your first visit?");
@@ -1160,8 +1167,14 @@ static void merge(struct rx *r, const struct va_understanding *u)
 {
 	char dob[16];
 
-	if (u->name[0] &&
-	    (!r->name[0] || r->expect == VA_EXPECT_NAME || has(u, VA_INTENT_CORRECTION))) {
+	if (u->name[0] && r->surname_asked && r->expect == VA_EXPECT_NAME && r->name[0] &&
+	    !strchr(r->name, ' ') && !strchr(u->name, ' ') && strcasecmp(r->name, u->name)) {
+		/* "Jim" ... "Halpert": the last name asked for. */
+		size_t n = strlen(r->name);
+		snprintf(r->name + n, sizeof(r->name) - n, " %s", u->name);
+		detail(r, "patient_name", r->name);
+	} else if (u->name[0] &&
+		   (!r->name[0] || r->expect == VA_EXPECT_NAME || has(u, VA_INTENT_CORRECTION))) {
 		va_strlcpy(r->name, u->name, sizeof(r->name));
 		detail(r, "patient_name", r->name);
 	}
@@ -1514,6 +1527,7 @@ static bool pick_offered(struct rx *r, const struct va_understanding *u, const c
 static void reset_patient(struct rx *r)
 {
 	r->name[0] = '\0';
+	r->surname_asked = false;
 	r->dob[0] = '\0';
 	r->patient = VA_PATIENT_UNKNOWN;
 	r->patient_looked_up = true; /* the number is the caller's: known already */

@@ -149,6 +149,8 @@ static const struct rule rules[] = {
 	{VA_INTENT_CONFIRM_EXISTING, 0, "confirm|check|verify|double|remind * my|our|the appointment|appt|visit|time"},
 	{VA_INTENT_CONFIRM_EXISTING, 0, "is|am * my|our|i * still on"},
 	{VA_INTENT_CONFIRM_EXISTING, 0, "is my appointment|appt"},
+	{VA_INTENT_CONFIRM_EXISTING, 0, "is|am that|it still on|happening"},
+	{VA_INTENT_CONFIRM_EXISTING, 0, "have|got * appointment|appt|cleaning|exam|checkup|visit * confirm|verify|still"},
 	/* emergencies */
 	{VA_INTENT_EMERGENCY, R_NEG, "emergency|emergencies|urgent|urgently"},
 	{VA_INTENT_EMERGENCY, 0, "killing me"},
