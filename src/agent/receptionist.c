@@ -247,7 +247,9 @@ static void handoff(struct rx *r, const char *reason)
 {
 	char json[600], q[300];
 
-	say(r, "Of course. Let me transfer you to our front desk, one moment please.");
+	/* "Of course" only answers a caller who asked for a person. */
+	say(r, "%sLet me transfer you to our front desk, one moment please.",
+	    !strcmp(reason, "caller asked for a person") ? "Of course. " : "");
 	snprintf(json, sizeof(json), "{\"reasonCode\":\"live-agent-handoff\",\"reason\":%s}",
 		 va_log_quote(q, sizeof(q), reason));
 	VA_INFO("receptionist", r->call_sid, "handoff", "reason=%s", q);
