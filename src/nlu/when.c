@@ -295,6 +295,27 @@ static int tokenize(const char *s, size_t len, size_t pos, struct tok *t, int ma
 		i = is_digit(ch) ? tok_number(s, len, i, k) : tok_word(s, len, i, k);
 		if (k->kind == TK_WORD && hesitation(s + st, i - st))
 			continue;
+		/* "the monday one at noon": "one" stands for the visit, not 1 —
+		 * unless a time goes on ("monday one thirty", "monday one pm"). */
+		if (k->kind == TK_WORD && k->cat == C_CARD && k->val == 1 && n > 0 &&
+		    (t[n - 1].cat == C_WDAY ||
+		     (t[n - 1].cat == C_KEY &&
+		      (t[n - 1].val == K_MORNING || t[n - 1].val == K_AFTERNOON ||
+		       t[n - 1].val == K_EVENING || t[n - 1].val == K_OCLOCK)))) {
+			struct tok nx;
+			size_t j = i;
+			while (j < len && !is_digit((unsigned char)s[j]) &&
+			       !is_alpha((unsigned char)s[j]))
+				j++;
+			memset(&nx, 0, sizeof(nx));
+			if (j < len && is_alpha((unsigned char)s[j]))
+				tok_word(s, len, j, &nx);
+			if (j >= len || (is_alpha((unsigned char)s[j]) && nx.cat != C_CARD &&
+					 !(nx.cat == C_KEY &&
+					   (nx.val == K_AM || nx.val == K_PM ||
+					    nx.val == K_OCLOCK || nx.val == K_O || nx.val == K_P))))
+				continue;
+		}
 		k->off = (uint32_t)st;
 		k->end = (uint32_t)i;
 		k->glued = st == prev_end;

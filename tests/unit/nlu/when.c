@@ -205,6 +205,13 @@ static const struct when_case own[] = {
      NULL, 0, 0, "tomorrow at 3"},
     {NOW_MON, NY, "I lost a filling last night", "past", "2026-11-22T17:00:00-05:00",
      "2026-11-22T20:00:00-05:00", NULL, -1, -1, "last night"},
+    /* "one" standing for the visit, unless a time goes on */
+    {NOW_MON, NY, "the friday one at noon", "point", "2026-11-27T12:00:00-05:00", NULL, NULL, -1,
+     -1, NULL},
+    {NOW_MON, NY, "friday one thirty", "point", "2026-11-27T13:30:00-05:00", NULL, NULL, -1, -1,
+     NULL},
+    {NOW_MON, NY, "the morning one on friday", "window", "2026-11-27T08:00:00-05:00",
+     "2026-11-27T12:00:00-05:00", NULL, -1, -1, NULL},
     /* hesitations inside an expression do not split it */
     {NOW_MON, NY, "next uh Tuesday afternoon", "window", "2026-12-01T12:00:00-05:00",
      "2026-12-01T17:00:00-05:00", NULL, 1, 0, "next uh Tuesday afternoon"},
