@@ -1933,6 +1933,8 @@ void va_receptionist_absorb(struct va_agent *a, const char *caller_text)
 
 	r->now = clock_now();
 	va_understand(caller_text, strlen(caller_text), VA_EXPECT_ANY, r->now, r->tz, &u);
+	if (u.when.kind == VA_WHEN_PAST)
+		u.when.kind = VA_WHEN_NONE;
 	merge(r, &u);
 	g = goal_from(&u);
 	if (g != G_NONE && r->goal == G_NONE)
