@@ -561,6 +561,9 @@ static void on_busy_listed(int status, const struct va_appointment *appts, size_
 		advance(r);
 		return;
 	}
+	if (r->pick_after_search && !widened && r->have_wish && r->wish.kind == VA_WHEN_POINT &&
+	    r->n_offered)
+		say(r, "That exact time isn't free.");
 	r->pick_after_search = false;
 	offer(r, widened);
 	if (r->step != S_ENDED)
