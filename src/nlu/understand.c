@@ -1580,6 +1580,27 @@ static void find_name(struct ctx *c)
 		found = name_after(c, "its", !expect_name, !expect_name, &nm);
 	if (!found)
 		found = name_after(c, "it is", !expect_name, !expect_name, &nm);
+	if (!found && !expect_name) {
+		/* "Hi, Lou Reed, new patient": two or three capitalised words
+		 * standing alone between commas are a name. */
+		for (size_t i = c->first; i < c->tk.n && !found; i++) {
+			size_t j = i;
+
+			if (i != c->first && !(c->tk.t[i].flags & VA_TOK_CLAUSE))
+				continue;
+			while (j < c->tk.n && j - i < 4 && (c->tk.t[j].flags & VA_TOK_CAP) &&
+			       (j == i || !(c->tk.t[j].flags & VA_TOK_CLAUSE)) &&
+			       name_tok(c, j, true) && (int)j != c->carrier_tok)
+				j++;
+			if (j - i < 2 || j - i > 3 || j == c->tk.n ||
+			    !(c->tk.t[j].flags & VA_TOK_CLAUSE))
+				continue;
+			name_run(c, i, true, &nm);
+			found = nm.n >= 2;
+			if (!found)
+				memset(&nm, 0, sizeof(nm)), nm.spelled_part = -1;
+		}
+	}
 	if (!found && expect_name) {
 		for (size_t i = 0; i < c->tk.n && !found; i++) {
 			size_t end;

@@ -148,6 +148,13 @@ struct str_case {
 
 static const struct str_case name_cases[] = {
     {VA_EXPECT_ANY, "this is Jane Doe", "Jane Doe"},
+    /* a name standing alone between commas */
+    {VA_EXPECT_ANY, "Hi, Lou Reed, new patient, need a cleaning", "Lou Reed"},
+    {VA_EXPECT_ANY, "an exam for my wife, Jane Chen, existing patient", "Jane Chen"},
+    {VA_EXPECT_ANY, "yes, Delta Dental, thanks", ""},
+    {VA_EXPECT_ANY, "ok, Monday Morning, works", ""},
+    {VA_EXPECT_ANY, "Yes, Thank You, bye", ""},
+    {VA_EXPECT_ANY, "Hello, Good Morning, I need a cleaning", ""},
     {VA_EXPECT_ANY, "my name is Jane Doe and I need a cleaning", "Jane Doe"},
     {VA_EXPECT_ANY, "my name's jane doe", "Jane Doe"},
     {VA_EXPECT_ANY, "It's Jane, Jane Doe", "Jane Doe"},
