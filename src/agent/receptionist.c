@@ -114,9 +114,8 @@ struct rx {
 	/* "a week later", "same time on Friday": a new time relative to the
 	 * visit being moved, applied once that visit is known. */
 	bool has_shift;
-	bool shift_same;
 	int64_t shift_s;
-	struct va_when shift_when;
+	struct va_when shift_when; /* the day(s) of "same time ..."; kind NONE otherwise */
 
 	struct va_buf out; /* the reply being composed */
 	int64_t now;
@@ -484,6 +483,21 @@ static void choose_offers(struct rx *r)
 	r->n_offered = nk;
 }
 
+/* "I have Tuesday at 9 or Tuesday at 10." */
+static void say_offered(struct rx *r, const char *lead)
+{
+	say(r, "%s", lead);
+	va_buf_append_str(&r->out, " ");
+	va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
+	va_buf_append_str(&r->out, ".");
+}
+
+static void ask_pick(struct rx *r)
+{
+	ask(r, VA_EXPECT_CHOICE,
+	    r->n_offered == 1 ? "Would that work for you?" : "Which would you prefer?");
+}
+
 static void offer(struct rx *r, bool widened)
 {
 	if (r->n_offered == 0) {
@@ -494,14 +508,16 @@ static void offer(struct rx *r, bool widened)
 	hold_offered(r);
 	r->step = S_OFFERED;
 	r->searched = true;
-	say(r, widened ? "The closest openings I have are" : "I have");
-	va_buf_append_str(&r->out, " ");
-	va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
-	va_buf_append_str(&r->out, ".");
-	if (r->n_offered == 1)
-		ask(r, VA_EXPECT_CHOICE, "Would that work for you?");
-	else
-		ask(r, VA_EXPECT_CHOICE, "Which would you prefer?");
+	say_offered(r, widened ? "The closest openings I have are" : "I have");
+	ask_pick(r);
+}
+
+/* The same offer again: still choosing, or after a side question. */
+static void reoffer(struct rx *r)
+{
+	say_offered(r, "I have");
+	ask_pick(r);
+	flush(r, false, NULL);
 }
 
 static void on_busy_listed(int status, const struct va_appointment *appts, size_t n, void *arg)
@@ -879,16 +895,7 @@ static void advance_book(struct rx *r)
 			return;
 		}
 		if (r->step == S_OFFERED && r->searched) {
-			/* Still choosing among the same offers. */
-			say(r, "I have");
-			va_buf_append_str(&r->out, " ");
-			va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
-			va_buf_append_str(&r->out, ".");
-			if (r->n_offered == 1)
-				ask(r, VA_EXPECT_CHOICE, "Would that work for you?");
-			else
-				ask(r, VA_EXPECT_CHOICE, "Which would you prefer?");
-			flush(r, false, NULL);
+			reoffer(r);
 			return;
 		}
 		start_search(r);
@@ -1056,7 +1063,7 @@ static void shift_wish(struct rx *r)
 {
 	int64_t at = r->found[0].start;
 
-	if (r->shift_same) {
+	if (r->shift_when.kind != VA_WHEN_NONE) {
 		struct va_civil v, d;
 		int64_t d0 = local_day(r, r->shift_when.start), d1 = d0, day;
 
@@ -1228,8 +1235,9 @@ static void merge(struct rx *r, const struct va_understanding *u)
 	    (u->same_time && (u->when.kind == VA_WHEN_WINDOW || u->when.kind == VA_WHEN_POINT))) {
 		r->has_shift = true;
 		r->shift_s = u->shift_s;
-		r->shift_same = u->same_time && u->when.kind != VA_WHEN_NONE;
 		r->shift_when = u->when;
+		if (!u->same_time)
+			r->shift_when.kind = VA_WHEN_NONE;
 		if (r->goal == G_RESCHEDULE && r->target_confirmed) {
 			r->have_wish = false; /* re-read against the visit below */
 			clear_offer(r);
@@ -1254,9 +1262,6 @@ static bool side_questions(struct rx *r, const struct va_understanding *u, const
 	static const char *const new_patients[] = {
 	    "accepting new",	"taking new",	      "accept new",	 "take new", "seeing new",
 	    "see new patients", "accepting patients", "taking patients", NULL};
-	const struct va_practice *p = practice(r);
-	bool any = false;
-
 	static const char *const what_to_do[] = {"what should i do",
 						 "what do i do",
 						 "what can i do",
@@ -1274,6 +1279,8 @@ static bool side_questions(struct rx *r, const struct va_understanding *u, const
 					       "come in today",
 					       "see me today",
 					       NULL};
+	const struct va_practice *p = practice(r);
+	bool any = false;
 
 	if (said_any(text, new_patients)) {
 		say(r, "Yes, we're happy to welcome new patients.");
@@ -1433,9 +1440,6 @@ static bool said_any(const char *text, const char *const *phrases)
 	return false;
 }
 
-/* Picks one of the offered slots from what was said; true if picked. Times
- * are matched by their time of day too: "the 2 o'clock" is the offer at 2,
- * whatever day the bare time would mean on its own. */
 /* Whether the time the caller said names today ("today at 2", "this
  * afternoon") rather than only a time of day ("at 2", "the afternoon"). */
 static bool names_today(const struct va_understanding *u, const char *text)
@@ -1451,6 +1455,9 @@ static bool names_today(const struct va_understanding *u, const char *text)
 	return said_any(said, today_words);
 }
 
+/* Picks one of the offered slots from what was said; true if picked. Times
+ * are matched by their time of day too: "the 2 o'clock" is the offer at 2,
+ * whatever day the bare time would mean on its own. */
 static bool pick_offered(struct rx *r, const struct va_understanding *u, const char *text)
 {
 	static const char *const any_of[] = {
@@ -1544,18 +1551,6 @@ static void reset_patient(struct rx *r)
 	r->have_chosen = false;
 	r->n_offered = 0;
 	r->searched = false;
-}
-
-/* The same offer again, after a side question. */
-static void reoffer(struct rx *r)
-{
-	say(r, "I have");
-	va_buf_append_str(&r->out, " ");
-	va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
-	va_buf_append_str(&r->out, ".");
-	ask(r, VA_EXPECT_CHOICE,
-	    r->n_offered == 1 ? "Would that work for you?" : "Which would you prefer?");
-	flush(r, false, NULL);
 }
 
 static int64_t day_start(const struct rx *r, int64_t day)
@@ -1707,12 +1702,8 @@ static void process(struct rx *r, const char *text)
 	if (has(&u, VA_INTENT_REPEAT) && r->last_question[0] &&
 	    u.intents == VA_INTENT_BIT(VA_INTENT_REPEAT)) {
 		say(r, "Sure.");
-		if (r->step == S_OFFERED && r->n_offered) {
-			say(r, "I have");
-			va_buf_append_str(&r->out, " ");
-			va_say_offer(&r->out, r->tz, r->now, r->offered, r->n_offered);
-			va_buf_append_str(&r->out, ".");
-		}
+		if (r->step == S_OFFERED && r->n_offered)
+			say_offered(r, "I have");
 		say(r, "%s", r->last_question);
 		r->repeats = 0;
 		flush(r, false, NULL);
