@@ -1163,6 +1163,8 @@ static bool high_fever_number(const struct ctx *c)
 	return false;
 }
 
+static bool find_trigger(const struct ctx *c, const char *pat, size_t from, size_t *after);
+
 #define SYM(s) ((uint32_t)1 << VA_SYMPTOM_##s)
 
 static void find_symptoms(struct ctx *c)
@@ -1203,13 +1205,10 @@ static void find_symptoms(struct ctx *c)
 	if (has(c, C_HEAD))
 		s |= SYM(HEAD_INJURY);
 	/* Gums that bleed when brushing or flossing: a checkup, not an emergency. */
-	if ((s & urgent) == SYM(BLEEDING)) {
-		for (size_t i = 0; i < c->tk.n; i++)
-			if (!strcmp(c->tk.t[i].w, "brush") || !strcmp(c->tk.t[i].w, "brushing") ||
-			    !strcmp(c->tk.t[i].w, "floss") || !strcmp(c->tk.t[i].w, "flossing")) {
-				o->symptoms = s;
-				return;
-			}
+	if ((s & urgent) == SYM(BLEEDING) &&
+	    find_trigger(c, "brush|brushing|floss|flossing", 0, &(size_t){0})) {
+		o->symptoms = s;
+		return;
 	}
 	o->symptoms = s;
 	if (s & danger)
@@ -1891,9 +1890,7 @@ static void find_shift(struct ctx *c)
 	static const char *const earlier[] = {"before", "earlier", "forward", "sooner", "up"};
 	struct va_understanding *o = c->out;
 
-	for (size_t i = c->first; i + 1 < c->tk.n; i++)
-		if (tok_is(c, i, "same") && tok_is(c, i + 1, "time"))
-			o->same_time = true;
+	o->same_time = find_trigger(c, "same time", c->first, &(size_t){0});
 	for (size_t i = c->first; i < c->tk.n; i++) {
 		const char *w = c->tk.t[i].w;
 		int64_t unit = !strcmp(w, "week") || !strcmp(w, "weeks")   ? 7 * 86400

@@ -12,7 +12,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ---- words ---------------------------------------------------------------- */
 
@@ -32,7 +31,7 @@ enum word_key {
 	K_ASAP, K_AT, K_AVAILABLE, K_BEFORE, K_BEGINNING, K_BETWEEN, K_BUSINESS, K_BY,
 	K_CHRISTMAS, K_CLOCK, K_CLOSE, K_COMING, K_COUPLE, K_DAY, K_EARLIEST, K_EARLY, K_EASTER,
 	K_END, K_EOD, K_EVE, K_EVENING, K_FEW, K_FILLER, K_FOLLOWING, K_FOR, K_FORTNIGHT, K_FROM,
-	K_HALF, K_HALLOWEEN, K_HOUR, K_IN, K_INDEPENDENCE, K_ISH, K_JUNETEENTH, K_LABOR, K_LAST,
+	K_HALF, K_HALLOWEEN, K_HESITATE, K_HOUR, K_IN, K_INDEPENDENCE, K_ISH, K_JUNETEENTH, K_LABOR, K_LAST,
 	K_LATE, K_LATER, K_LUNCH, K_M, K_MEMORIAL, K_MID, K_MIDNIGHT, K_MINUTE, K_MONTH,
 	K_MORNING, K_NEW, K_NEXT, K_NIGHT, K_NOON, K_NOW, K_O, K_OCLOCK, K_OF, K_ON, K_OPENING,
 	K_OR, K_P, K_PAST, K_PM, K_POSSIBLE, K_PRESIDENTS, K_QUARTER, K_RIGHT, K_SCHOOL, K_SO,
@@ -44,8 +43,8 @@ enum word_key {
 static const struct word_entry words[] = {
 	{"a", C_KEY, K_A, 0}, {"about", C_KEY, K_AROUND, 0}, {"after", C_KEY, K_AFTER, 0},
 	{"afternoon", C_KEY, K_AFTERNOON, 0}, {"afternoons", C_KEY, K_AFTERNOON, 0},
-	{"am", C_KEY, K_AM, 0}, {"an", C_KEY, K_A, 0}, {"and", C_KEY, K_AND, 0},
-	{"any", C_KEY, K_ANY, 0}, {"anytime", C_KEY, K_ANYTIME, 0},
+	{"ah", C_KEY, K_HESITATE, 0}, {"am", C_KEY, K_AM, 0}, {"an", C_KEY, K_A, 0},
+	{"and", C_KEY, K_AND, 0}, {"any", C_KEY, K_ANY, 0}, {"anytime", C_KEY, K_ANYTIME, 0},
 	{"appointment", C_KEY, K_OPENING, 0}, {"approx", C_KEY, K_AROUND, 0},
 	{"approximately", C_KEY, K_AROUND, 0}, {"apr", C_MONTH, 4, 1}, {"april", C_MONTH, 4, 0},
 	{"around", C_KEY, K_AROUND, 0}, {"as", C_KEY, K_AS, 0}, {"asap", C_KEY, K_ASAP, 0},
@@ -54,39 +53,39 @@ static const struct word_entry words[] = {
 	{"beginning", C_KEY, K_BEGINNING, 0}, {"between", C_KEY, K_BETWEEN, 0},
 	{"business", C_KEY, K_BUSINESS, 0}, {"by", C_KEY, K_BY, 0},
 	{"christmas", C_KEY, K_CHRISTMAS, 0}, {"circa", C_KEY, K_AROUND, 0},
-	{"clock", C_KEY, K_CLOCK, 0}, {"close", C_KEY, K_CLOSE, 0},
-	{"coming", C_KEY, K_COMING, 0}, {"couple", C_KEY, K_COUPLE, 0}, {"day", C_KEY, K_DAY, 0},
-	{"days", C_KEY, K_DAY, 0}, {"dec", C_MONTH, 12, 1}, {"december", C_MONTH, 12, 0},
-	{"earliest", C_KEY, K_EARLIEST, 0}, {"early", C_KEY, K_EARLY, 0},
-	{"easter", C_KEY, K_EASTER, 0}, {"eight", C_CARD, 8, 0}, {"eighteen", C_CARD, 18, 0},
+	{"clock", C_KEY, K_CLOCK, 0}, {"close", C_KEY, K_CLOSE, 0}, {"coming", C_KEY, K_COMING, 0},
+	{"couple", C_KEY, K_COUPLE, 0}, {"day", C_KEY, K_DAY, 0}, {"days", C_KEY, K_DAY, 0},
+	{"dec", C_MONTH, 12, 1}, {"december", C_MONTH, 12, 0}, {"earliest", C_KEY, K_EARLIEST, 0},
+	{"early", C_KEY, K_EARLY, 0}, {"easter", C_KEY, K_EASTER, 0}, {"eh", C_KEY, K_HESITATE, 0},
+	{"ehm", C_KEY, K_HESITATE, 0}, {"eight", C_CARD, 8, 0}, {"eighteen", C_CARD, 18, 0},
 	{"eighteenth", C_ORD, 18, 0}, {"eighth", C_ORD, 8, 0}, {"eleven", C_CARD, 11, 0},
 	{"eleventh", C_ORD, 11, 0}, {"end", C_KEY, K_END, 0}, {"eod", C_KEY, K_EOD, 0},
-	{"er", C_KEY, K_FILLER, 0}, {"erm", C_KEY, K_FILLER, 0}, {"eve", C_KEY, K_EVE, 0},
-	{"evening", C_KEY, K_EVENING, 0}, {"evenings", C_KEY, K_EVENING, 0},
-	{"feb", C_MONTH, 2, 1}, {"february", C_MONTH, 2, 0}, {"few", C_KEY, K_FEW, 0},
-	{"fifteen", C_CARD, 15, 0}, {"fifteenth", C_ORD, 15, 0}, {"fifth", C_ORD, 5, 0},
-	{"fifty", C_CARD, 50, 0}, {"first", C_ORD, 1, 1}, {"five", C_CARD, 5, 0},
-	{"following", C_KEY, K_FOLLOWING, 0}, {"for", C_KEY, K_FOR, 0},
-	{"fortnight", C_KEY, K_FORTNIGHT, 0}, {"forty", C_CARD, 40, 0}, {"four", C_CARD, 4, 0},
-	{"fourteen", C_CARD, 14, 0}, {"fourteenth", C_ORD, 14, 0}, {"fourth", C_ORD, 4, 0},
-	{"fri", C_WDAY, 4, 1}, {"friday", C_WDAY, 4, 0}, {"fridays", C_WDAY, 4, 0},
-	{"from", C_KEY, K_FROM, 0}, {"half", C_KEY, K_HALF, 0},
-	{"halloween", C_KEY, K_HALLOWEEN, 0}, {"hmm", C_KEY, K_FILLER, 0},
-	{"hour", C_KEY, K_HOUR, 0}, {"hours", C_KEY, K_HOUR, 0}, {"hr", C_KEY, K_HOUR, 0},
-	{"hrs", C_KEY, K_HOUR, 0}, {"ideally", C_KEY, K_FILLER, 0}, {"in", C_KEY, K_IN, 0},
-	{"independence", C_KEY, K_INDEPENDENCE, 0}, {"ish", C_KEY, K_ISH, 0},
-	{"jan", C_MONTH, 1, 1}, {"january", C_MONTH, 1, 0}, {"jul", C_MONTH, 7, 1},
-	{"july", C_MONTH, 7, 0}, {"jun", C_MONTH, 6, 1}, {"june", C_MONTH, 6, 0},
-	{"juneteenth", C_KEY, K_JUNETEENTH, 0}, {"labor", C_KEY, K_LABOR, 0},
-	{"labour", C_KEY, K_LABOR, 0}, {"last", C_KEY, K_LAST, 0}, {"late", C_KEY, K_LATE, 0},
-	{"later", C_KEY, K_LATER, 0}, {"lets", C_KEY, K_FILLER, 0}, {"like", C_KEY, K_FILLER, 0},
-	{"lunch", C_KEY, K_LUNCH, 0}, {"lunchtime", C_KEY, K_LUNCH, 0}, {"m", C_KEY, K_M, 0},
-	{"mar", C_MONTH, 3, 1}, {"march", C_MONTH, 3, 1}, {"may", C_MONTH, 5, 1},
-	{"maybe", C_KEY, K_FILLER, 0}, {"memorial", C_KEY, K_MEMORIAL, 0},
-	{"mid", C_KEY, K_MID, 0}, {"midday", C_KEY, K_NOON, 0}, {"middle", C_KEY, K_MID, 0},
-	{"midnight", C_KEY, K_MIDNIGHT, 0}, {"min", C_KEY, K_MINUTE, 0},
-	{"mins", C_KEY, K_MINUTE, 0}, {"minute", C_KEY, K_MINUTE, 0},
-	{"minutes", C_KEY, K_MINUTE, 0}, {"mon", C_WDAY, 0, 1}, {"monday", C_WDAY, 0, 0},
+	{"er", C_KEY, K_HESITATE, 0}, {"erm", C_KEY, K_HESITATE, 0}, {"eve", C_KEY, K_EVE, 0},
+	{"evening", C_KEY, K_EVENING, 0}, {"evenings", C_KEY, K_EVENING, 0}, {"feb", C_MONTH, 2, 1},
+	{"february", C_MONTH, 2, 0}, {"few", C_KEY, K_FEW, 0}, {"fifteen", C_CARD, 15, 0},
+	{"fifteenth", C_ORD, 15, 0}, {"fifth", C_ORD, 5, 0}, {"fifty", C_CARD, 50, 0},
+	{"first", C_ORD, 1, 1}, {"five", C_CARD, 5, 0}, {"following", C_KEY, K_FOLLOWING, 0},
+	{"for", C_KEY, K_FOR, 0}, {"fortnight", C_KEY, K_FORTNIGHT, 0}, {"forty", C_CARD, 40, 0},
+	{"four", C_CARD, 4, 0}, {"fourteen", C_CARD, 14, 0}, {"fourteenth", C_ORD, 14, 0},
+	{"fourth", C_ORD, 4, 0}, {"fri", C_WDAY, 4, 1}, {"friday", C_WDAY, 4, 0},
+	{"fridays", C_WDAY, 4, 0}, {"from", C_KEY, K_FROM, 0}, {"half", C_KEY, K_HALF, 0},
+	{"halloween", C_KEY, K_HALLOWEEN, 0}, {"hm", C_KEY, K_HESITATE, 0},
+	{"hmm", C_KEY, K_HESITATE, 0}, {"hour", C_KEY, K_HOUR, 0}, {"hours", C_KEY, K_HOUR, 0},
+	{"hr", C_KEY, K_HOUR, 0}, {"hrs", C_KEY, K_HOUR, 0}, {"ideally", C_KEY, K_FILLER, 0},
+	{"in", C_KEY, K_IN, 0}, {"independence", C_KEY, K_INDEPENDENCE, 0},
+	{"ish", C_KEY, K_ISH, 0}, {"jan", C_MONTH, 1, 1}, {"january", C_MONTH, 1, 0},
+	{"jul", C_MONTH, 7, 1}, {"july", C_MONTH, 7, 0}, {"jun", C_MONTH, 6, 1},
+	{"june", C_MONTH, 6, 0}, {"juneteenth", C_KEY, K_JUNETEENTH, 0},
+	{"labor", C_KEY, K_LABOR, 0}, {"labour", C_KEY, K_LABOR, 0}, {"last", C_KEY, K_LAST, 0},
+	{"late", C_KEY, K_LATE, 0}, {"later", C_KEY, K_LATER, 0}, {"lets", C_KEY, K_FILLER, 0},
+	{"like", C_KEY, K_FILLER, 0}, {"lunch", C_KEY, K_LUNCH, 0},
+	{"lunchtime", C_KEY, K_LUNCH, 0}, {"m", C_KEY, K_M, 0}, {"mar", C_MONTH, 3, 1},
+	{"march", C_MONTH, 3, 1}, {"may", C_MONTH, 5, 1}, {"maybe", C_KEY, K_FILLER, 0},
+	{"memorial", C_KEY, K_MEMORIAL, 0}, {"mid", C_KEY, K_MID, 0}, {"midday", C_KEY, K_NOON, 0},
+	{"middle", C_KEY, K_MID, 0}, {"midnight", C_KEY, K_MIDNIGHT, 0},
+	{"min", C_KEY, K_MINUTE, 0}, {"mins", C_KEY, K_MINUTE, 0}, {"minute", C_KEY, K_MINUTE, 0},
+	{"minutes", C_KEY, K_MINUTE, 0}, {"mm", C_KEY, K_HESITATE, 0},
+	{"mmm", C_KEY, K_HESITATE, 0}, {"mon", C_WDAY, 0, 1}, {"monday", C_WDAY, 0, 0},
 	{"mondays", C_WDAY, 0, 0}, {"month", C_KEY, K_MONTH, 0}, {"months", C_KEY, K_MONTH, 0},
 	{"morning", C_KEY, K_MORNING, 0}, {"mornings", C_KEY, K_MORNING, 0},
 	{"nd", C_KEY, K_SUFFIX, 0}, {"new", C_KEY, K_NEW, 0}, {"next", C_KEY, K_NEXT, 0},
@@ -126,7 +125,8 @@ static const struct word_entry words[] = {
 	{"tue", C_WDAY, 1, 1}, {"tues", C_WDAY, 1, 1}, {"tuesday", C_WDAY, 1, 0},
 	{"tuesdays", C_WDAY, 1, 0}, {"twelfth", C_ORD, 12, 0}, {"twelve", C_CARD, 12, 0},
 	{"twentieth", C_ORD, 20, 0}, {"twenty", C_CARD, 20, 0}, {"two", C_CARD, 2, 0},
-	{"uh", C_KEY, K_FILLER, 0}, {"um", C_KEY, K_FILLER, 0}, {"umm", C_KEY, K_FILLER, 0},
+	{"uh", C_KEY, K_HESITATE, 0}, {"uhh", C_KEY, K_HESITATE, 0}, {"uhm", C_KEY, K_HESITATE, 0},
+	{"uhmm", C_KEY, K_HESITATE, 0}, {"um", C_KEY, K_HESITATE, 0}, {"umm", C_KEY, K_HESITATE, 0},
 	{"until", C_KEY, K_TILL, 0}, {"upcoming", C_KEY, K_COMING, 0},
 	{"valentine", C_KEY, K_VALENTINES, 0}, {"valentines", C_KEY, K_VALENTINES, 0},
 	{"veteran", C_KEY, K_VETERANS, 0}, {"veterans", C_KEY, K_VETERANS, 0},
@@ -261,21 +261,6 @@ static size_t tok_word(const char *s, size_t len, size_t i, struct tok *k)
 	return i;
 }
 
-/* Hesitations carry nothing and would split "next uh thursday" in two, so
- * the tokenizer drops them; "some", "say" and the like stay (K_FILLER). */
-static bool hesitation(const char *s, size_t n)
-{
-	static const char *const hes[] = {"ah",	 "eh", "ehm", "er",  "erm", "hm",  "hmm", "mm",
-					  "mmm", "uh", "uhh", "uhm", "um",  "umm", "uhmm"};
-
-	for (size_t k = 0; k < sizeof(hes) / sizeof(hes[0]); k++) {
-		size_t hl = strlen(hes[k]);
-		if (hl == n && !strncasecmp(s, hes[k], n))
-			return true;
-	}
-	return false;
-}
-
 /* Tokenizes from pos until max tokens; *stop is where reading ended. */
 static int tokenize(const char *s, size_t len, size_t pos, struct tok *t, int max, size_t *stop)
 {
@@ -293,7 +278,8 @@ static int tokenize(const char *s, size_t len, size_t pos, struct tok *t, int ma
 		}
 		memset(k, 0, sizeof(*k));
 		i = is_digit(ch) ? tok_number(s, len, i, k) : tok_word(s, len, i, k);
-		if (k->kind == TK_WORD && hesitation(s + st, i - st))
+		/* Hesitations carry nothing and would split "next uh thursday". */
+		if (k->kind == TK_WORD && k->cat == C_KEY && k->val == K_HESITATE)
 			continue;
 		/* "the monday one at noon": "one" stands for the visit, not 1 —
 		 * unless a time goes on ("monday one thirty", "monday one pm"). */
