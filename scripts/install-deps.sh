@@ -8,7 +8,9 @@ set -eu
 PKGS="build-essential cmake pkg-config git
 libwebsockets-dev libuv1-dev libjansson-dev libsqlite3-dev libssl-dev
 libcurl4-openssl-dev libcmocka-dev clang libclang-rt-14-dev llvm tzdata
-curl ca-certificates procps"
+libical-dev libxml2-dev libspeexdsp-dev
+curl ca-certificates procps
+radicale espeak-ng flite sox"
 
 missing=""
 for p in $PKGS; do

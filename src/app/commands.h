@@ -7,5 +7,7 @@ int va_cmd_tenant(int argc, char **argv);
 int va_cmd_appointments(int argc, char **argv);
 int va_cmd_when(int argc, char **argv);
 int va_cmd_understand(int argc, char **argv);
+int va_cmd_calendar(int argc, char **argv);
+int va_cmd_vad_eval(int argc, char **argv);
 
 #endif

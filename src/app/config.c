@@ -30,32 +30,38 @@ struct opt {
 #define S(field) sizeof(((struct va_config *)0)->field)
 
 static const struct opt opts[] = {
-	{"--port", "PORT", OPT_INT, F(port), 0, 0, 65535, "TCP port to listen on (default 8000)"},
-	{"--bind", "BIND", OPT_STR, F(bind), S(bind), 0, 0, "listen address (default 0.0.0.0)"},
-	{"--public-url", "PUBLIC_URL", OPT_STR, F(public_url), S(public_url), 0, 0,
-	 "https base URL Twilio reaches (default: from Host and X-Forwarded-Proto)"},
-	{"--db", "VOICEAI_DB", OPT_STR, F(db_path), S(db_path), 0, 0,
-	 "SQLite database path (default ./var/voiceai.db)"},
-	{"--admin-token", "VOICEAI_ADMIN_TOKEN", OPT_STR, F(admin_token), S(admin_token), 0, 0,
-	 "bearer token for the admin API (default: admin API off)"},
-	{"--log-level", "LOG_LEVEL", OPT_STR, F(log_level), S(log_level), 0, 0,
-	 "debug, info, warn or error (default info)"},
-	{"--agent", "VOICEAI_AGENT", OPT_STR, F(agent), S(agent), 0, 0,
-	 "agent that answers calls (default: the best one available)"},
-	{"--max-calls", "VOICEAI_MAX_CALLS", OPT_INT, F(max_calls), 0, 1, 100000,
-	 "concurrent calls before new ones are politely refused (default 2000)"},
-	{"--reconnect-grace-ms", "VOICEAI_RECONNECT_GRACE_MS", OPT_INT, F(reconnect_grace_ms), 0,
-	 0, 3600000, "how long a dropped session may resume (default 30000)"},
-	{"--drain-grace-ms", "VOICEAI_DRAIN_GRACE_MS", OPT_INT, F(drain_grace_ms), 0, 0, 3600000,
-	 "after SIGTERM, how long live calls may finish (default 30000)"},
-	{"--max-body", "VOICEAI_MAX_BODY", OPT_INT, F(max_body), 0, 1024, 16 << 20,
-	 "largest HTTP request body in bytes (default 65536)"},
-	{"--max-frame", "VOICEAI_MAX_FRAME", OPT_INT, F(max_frame), 0, 1024, 16 << 20,
-	 "largest WebSocket message in bytes (default 65536)"},
-	{"--max-queue", "VOICEAI_MAX_QUEUE", OPT_INT, F(max_queue), 0, 4, 1 << 20,
-	 "outbound frames queued per socket before a stalled client is dropped (default 1024)"},
-	{"--no-demo", NULL, OPT_FLAG_OFF, F(demo), 0, 0, 0,
-	 "do not create the demo practice on first run"},
+    {"--port", "PORT", OPT_INT, F(port), 0, 0, 65535, "TCP port to listen on (default 8000)"},
+    {"--bind", "BIND", OPT_STR, F(bind), S(bind), 0, 0, "listen address (default 0.0.0.0)"},
+    {"--public-url", "PUBLIC_URL", OPT_STR, F(public_url), S(public_url), 0, 0,
+     "https base URL Twilio reaches (default: from Host and X-Forwarded-Proto)"},
+    {"--db", "VOICEAI_DB", OPT_STR, F(db_path), S(db_path), 0, 0,
+     "SQLite database path (default ./var/voiceai.db)"},
+    {"--admin-token", "VOICEAI_ADMIN_TOKEN", OPT_STR, F(admin_token), S(admin_token), 0, 0,
+     "bearer token for the admin API (default: admin API off)"},
+    {"--log-level", "LOG_LEVEL", OPT_STR, F(log_level), S(log_level), 0, 0,
+     "debug, info, warn or error (default info)"},
+    {"--agent", "VOICEAI_AGENT", OPT_STR, F(agent), S(agent), 0, 0,
+     "agent that answers calls (default: the best one available)"},
+    {"--max-calls", "VOICEAI_MAX_CALLS", OPT_INT, F(max_calls), 0, 1, 100000,
+     "concurrent calls before new ones are politely refused (default 2000)"},
+    {"--reconnect-grace-ms", "VOICEAI_RECONNECT_GRACE_MS", OPT_INT, F(reconnect_grace_ms), 0, 0,
+     3600000, "how long a dropped session may resume (default 30000)"},
+    {"--drain-grace-ms", "VOICEAI_DRAIN_GRACE_MS", OPT_INT, F(drain_grace_ms), 0, 0, 3600000,
+     "after SIGTERM, how long live calls may finish (default 30000)"},
+    {"--max-body", "VOICEAI_MAX_BODY", OPT_INT, F(max_body), 0, 1024, 16 << 20,
+     "largest HTTP request body in bytes (default 65536)"},
+    {"--max-frame", "VOICEAI_MAX_FRAME", OPT_INT, F(max_frame), 0, 1024, 16 << 20,
+     "largest WebSocket message in bytes (default 65536)"},
+    {"--max-queue", "VOICEAI_MAX_QUEUE", OPT_INT, F(max_queue), 0, 4, 1 << 20,
+     "outbound frames queued per socket before a stalled client is dropped (default 1024)"},
+    {"--calendar-pull-ms", "VOICEAI_CALENDAR_PULL_MS", OPT_INT, F(cal_pull_ms), 0, 100, 86400000,
+     "how often each connected calendar is read (default 15000)"},
+    {"--calendar-retry-ms", "VOICEAI_CALENDAR_RETRY_MS", OPT_INT, F(cal_retry_ms), 0, 50, 3600000,
+     "first retry of a change a calendar did not take, doubling (default 1000)"},
+    {"--calendar-retry-max-ms", "VOICEAI_CALENDAR_RETRY_MAX_MS", OPT_INT, F(cal_retry_max_ms), 0,
+     50, 86400000, "longest wait between retries (default 300000)"},
+    {"--no-demo", NULL, OPT_FLAG_OFF, F(demo), 0, 0, 0,
+     "do not create the demo practice on first run"},
 };
 
 static void defaults(struct va_config *c)
@@ -72,6 +78,9 @@ static void defaults(struct va_config *c)
 	c->max_frame = 64 * 1024;
 	c->max_queue = 1024;
 	c->demo = 1;
+	c->cal_pull_ms = 15000;
+	c->cal_retry_ms = 1000;
+	c->cal_retry_max_ms = 300000;
 }
 
 static int set(struct va_config *c, const struct opt *o, const char *val, char *why, size_t whysz)
@@ -124,7 +133,8 @@ int va_config_load(struct va_config *c, int argc, char **argv, int *help, char *
 		}
 		for (size_t i = 0; i < nopts && !o; i++) {
 			size_t fl = strlen(opts[i].flag);
-			if (!strncmp(arg, opts[i].flag, fl) && (arg[fl] == '\0' || arg[fl] == '=')) {
+			if (!strncmp(arg, opts[i].flag, fl) &&
+			    (arg[fl] == '\0' || arg[fl] == '=')) {
 				o = &opts[i];
 				if (arg[fl] == '=')
 					val = arg + fl + 1;

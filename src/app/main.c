@@ -15,10 +15,10 @@
 /* The first is the default: the language model when one is configured, else
  * the embedded receptionist. `--agent receptionist` or `--agent echo` pick. */
 static const struct va_agent_factory *const agents[] = {
-	&va_agent_llm_factory,
-	&va_agent_receptionist_factory,
-	&va_agent_echo_factory,
-	NULL,
+    &va_agent_llm_factory,
+    &va_agent_receptionist_factory,
+    &va_agent_echo_factory,
+    NULL,
 };
 
 static void usage(FILE *out)
@@ -32,6 +32,8 @@ static void usage(FILE *out)
 		     "  appointments  list a practice's appointments\n"
 		     "  when     show how a date/time phrase is understood\n"
 		     "  understand    show what the receptionist understands in an utterance\n"
+		     "  calendar connect, show or sync a practice's calendars\n"
+		     "  vad-eval score voice-activity and end-of-turn detection on a corpus\n"
 		     "  version  print the version\n");
 }
 
@@ -57,6 +59,10 @@ int main(int argc, char **argv)
 		return va_cmd_when(argc - 1, argv + 1);
 	if (!strcmp(cmd, "understand"))
 		return va_cmd_understand(argc - 1, argv + 1);
+	if (!strcmp(cmd, "calendar"))
+		return va_cmd_calendar(argc - 1, argv + 1);
+	if (!strcmp(cmd, "vad-eval"))
+		return va_cmd_vad_eval(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("voiceai %s\n", VOICEAI_VERSION);
 		return 0;

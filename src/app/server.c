@@ -6,6 +6,7 @@
  * cleanly).
  */
 #include "app/server.h"
+#include "calendar/sync.h"
 #include "call/call.h"
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -97,6 +98,38 @@ void va_server_tenants_free(struct va_server *srv)
 	srv->n_tenants = 0;
 }
 
+/* ---- calendars ----------------------------------------------------------- */
+
+static const struct va_tenant *calendar_tenant(const char *tenant_id, void *arg)
+{
+	return va_server_tenant(arg, tenant_id);
+}
+
+static void on_appointment_change(const char *tenant_id, void *arg)
+{
+	struct va_server *srv = arg;
+
+	va_calsync_kick(srv->calsync, tenant_id);
+}
+
+static int start_calendars(struct va_server *srv)
+{
+	struct va_calsync_opts o = {
+	    .pull_ms = srv->cfg.cal_pull_ms,
+	    .retry_base_ms = srv->cfg.cal_retry_ms,
+	    .retry_max_ms = srv->cfg.cal_retry_max_ms,
+	};
+	int rc;
+
+	if (!srv->http)
+		return VA_E_STATE;
+	rc = va_calsync_new(srv->loop, srv->store, srv->http, srv->holds, calendar_tenant, srv, &o,
+			    &srv->calsync);
+	if (rc == VA_OK)
+		va_store_set_change_hook(srv->store, on_appointment_change, srv);
+	return rc;
+}
+
 /* ---- shutdown --------------------------------------------------------- */
 
 static void shutdown_now(struct va_server *srv)
@@ -111,6 +144,10 @@ static void shutdown_now(struct va_server *srv)
 	uv_close((uv_handle_t *)&srv->sig_term, NULL);
 	uv_close((uv_handle_t *)&srv->sig_int, NULL);
 	va_http_server_stop(srv);
+	/* Before the store: its last completions still reach the sync. */
+	va_store_set_change_hook(srv->store, NULL, NULL);
+	va_calsync_free(srv->calsync);
+	srv->calsync = NULL;
 	va_llm_http_free(srv->http);
 	srv->http = NULL;
 	va_store_free(srv->store);
@@ -323,6 +360,10 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 	}
 	if (va_store_conv_count_sync(srv->store, &count) == VA_OK)
 		srv->total_conversations = (uint64_t)count;
+	if (start_calendars(srv) != VA_OK) {
+		fprintf(stderr, "voiceai serve: cannot start calendar sync\n");
+		goto out;
+	}
 	if (va_http_server_start(srv) != VA_OK) {
 		fprintf(stderr, "voiceai serve: cannot listen on %s:%d\n", srv->cfg.bind,
 			srv->cfg.port);
@@ -345,6 +386,10 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 out:
 	if (srv->lws && !srv->stopping)
 		shutdown_now(srv);
+	if (srv->store)
+		va_store_set_change_hook(srv->store, NULL, NULL);
+	va_calsync_free(srv->calsync);
+	srv->calsync = NULL;
 	va_store_free(srv->store);
 	srv->store = NULL;
 	/* Let every closing handle (ours and lws's) finish before closing the

@@ -22,6 +22,7 @@
 struct lws_context;
 struct va_call;
 struct va_holds;
+struct va_calsync;
 
 struct va_server {
 	uv_loop_t *loop;
@@ -40,7 +41,8 @@ struct va_server {
 	size_t n_old_tzs;
 	struct va_holds *holds;	    /* slots offered to callers, held for a while */
 	struct va_llm_settings llm; /* the language model, when configured */
-	struct va_llm_http *http;   /* model requests on the loop */
+	struct va_llm_http *http;   /* model and calendar requests on the loop */
+	struct va_calsync *calsync; /* practices' calendars kept in step */
 
 	struct va_call *calls; /* live and detached calls (list) */
 	size_t n_calls;	       /* calls in the list */

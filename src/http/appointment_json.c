@@ -80,10 +80,13 @@ int va_appointment_to_json(const struct va_appointment *a, const struct va_tz *t
 	json_object_set_new(j, "urgent", json_boolean(a->urgent));
 	json_object_set_new(j, "new_patient", json_boolean(a->new_patient));
 	json_object_set_new(j, "notes", json_string(a->notes));
-	json_object_set_new(j, "session_id", a->session_id[0] ? json_string(a->session_id)
-							      : json_null());
+	json_object_set_new(j, "session_id",
+			    a->session_id[0] ? json_string(a->session_id) : json_null());
 	json_object_set_new(j, "created_at", iso_ms(a->created_ms));
 	json_object_set_new(j, "updated_at", iso_ms(a->updated_ms));
+	json_object_set_new(j, "version", json_integer(a->version));
+	json_object_set_new(j, "changed_by",
+			    json_string(a->changed_by[0] ? a->changed_by : VA_APPT_BY_VOICEAI));
 	if (json_dump_callback(j, dump_cb, out, JSON_COMPACT))
 		rc = VA_E_TOOBIG;
 	json_decref(j);

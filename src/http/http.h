@@ -43,6 +43,7 @@ struct va_http_req {
 	char signature[128];	  /* X-Twilio-Signature */
 	char authorization[512];  /* Authorization */
 	char content_type[128];
+	char if_none_match[128]; /* If-None-Match (feed polling) */
 	struct va_buf body;
 	bool body_too_big;
 
@@ -59,8 +60,8 @@ struct va_http_req {
 };
 
 /* Answers with status and a body (copied). */
-void va_http_respond(struct va_http_req *r, int status, const char *content_type,
-		     const char *body, size_t len);
+void va_http_respond(struct va_http_req *r, int status, const char *content_type, const char *body,
+		     size_t len);
 /* Answers {"error":msg} with status. */
 void va_http_error(struct va_http_req *r, int status, const char *msg);
 /* Called by a deferred handler's completion when it will not respond (never
@@ -87,6 +88,8 @@ void va_routes_conversation(struct va_http_req *r);
 void va_routes_tenants(struct va_http_req *r);
 void va_routes_tenant(struct va_http_req *r);
 void va_routes_appointments(struct va_http_req *r);
+void va_routes_calendar(struct va_http_req *r);
+void va_routes_calendar_feed(struct va_http_req *r);
 
 /* Fills r's path, query, headers and route from wsi's request (both for
  * plain requests and WebSocket handshakes). r->srv must be set. */

@@ -5,8 +5,9 @@
 #include <string.h>
 
 static const char *const route_names[] = {
-	"not_found", "healthz", "voice", "voice_stream", "voice_action", "voice_gather",
-	"relay_status", "conversation", "tenants", "tenant", "appointments", "appointment",
+    "not_found",    "healthz",	    "voice",	    "voice_stream",  "voice_action",
+    "voice_gather", "relay_status", "conversation", "tenants",	     "tenant",
+    "appointments", "appointment",  "calendar",	    "calendar_item", "calendar_ics",
 };
 
 const char *va_route_name(enum va_route r)
@@ -114,6 +115,15 @@ void va_route_match(const char *path, size_t len, struct va_route_match *m)
 				m->route = VA_ROUTE_APPOINTMENTS;
 			else if (n == 6 && take_id(seg[5], sl[5], m->item_id))
 				m->route = VA_ROUTE_APPOINTMENT;
+		} else if (n == 5 && is(seg[4], sl[4], "calendar.ics") &&
+			   take_id(seg[3], sl[3], m->tenant_id)) {
+			m->route = VA_ROUTE_CALENDAR_ICS;
+		} else if (n >= 5 && is(seg[4], sl[4], "calendar") &&
+			   take_id(seg[3], sl[3], m->tenant_id)) {
+			if (n == 5)
+				m->route = VA_ROUTE_CALENDAR;
+			else if (n == 6 && take_id(seg[5], sl[5], m->item_id))
+				m->route = VA_ROUTE_CALENDAR_ITEM;
 		}
 		if (m->route == VA_ROUTE_NOT_FOUND)
 			m->tenant_id[0] = '\0';

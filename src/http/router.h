@@ -22,6 +22,9 @@ enum va_route {
 	VA_ROUTE_TENANT,	/* /api/v1/tenants/{tenant} */
 	VA_ROUTE_APPOINTMENTS,	/* /api/v1/tenants/{tenant}/appointments */
 	VA_ROUTE_APPOINTMENT,	/* /api/v1/tenants/{tenant}/appointments/{item} */
+	VA_ROUTE_CALENDAR,	/* /api/v1/tenants/{tenant}/calendar */
+	VA_ROUTE_CALENDAR_ITEM, /* /api/v1/tenants/{tenant}/calendar/{item} (sync, feeds, id) */
+	VA_ROUTE_CALENDAR_ICS,	/* /api/v1/tenants/{tenant}/calendar.ics */
 };
 
 #define VA_ROUTE_ID_MAX 64
@@ -30,7 +33,7 @@ struct va_route_match {
 	enum va_route route;
 	char tenant_id[VA_ROUTE_ID_MAX];
 	char session_id[VA_ROUTE_ID_MAX];
-	char item_id[VA_ROUTE_ID_MAX]; /* appointment id */
+	char item_id[VA_ROUTE_ID_MAX]; /* appointment id, calendar item */
 };
 
 /* Matches path (no query string; a single trailing slash is tolerated).

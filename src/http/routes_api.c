@@ -7,6 +7,7 @@
  * get the same 404 as a conversation that does not exist.
  */
 #include "app/server.h"
+#include "calendar/sync.h"
 #include "call/call.h"
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -34,7 +35,8 @@ static void respond_json(struct va_http_req *r, int status, json_t *j)
 static bool is_admin(const struct va_http_req *r)
 {
 	const char *tok = va_http_bearer(r);
-	return r->srv->cfg.admin_token[0] && tok[0] && va_secret_equal(tok, r->srv->cfg.admin_token);
+	return r->srv->cfg.admin_token[0] && tok[0] &&
+	       va_secret_equal(tok, r->srv->cfg.admin_token);
 }
 
 static bool is_tenant(const struct va_http_req *r, const struct va_tenant *t)
@@ -59,6 +61,8 @@ void va_routes_healthz(struct va_http_req *r)
 	va_http_respond(r, r->srv->draining ? 503 : 200, "application/json", body, strlen(body));
 }
 
+static json_t *iso_or_null(int64_t ms);
+
 static json_t *latency_json(const struct va_latency *l)
 {
 	struct va_latency_summary s;
@@ -66,6 +70,38 @@ static json_t *latency_json(const struct va_latency *l)
 	va_latency_summarize(l, &s);
 	return json_pack("{s:I,s:f,s:f,s:f,s:f}", "count", (json_int_t)s.count, "p50_ms", s.p50_ms,
 			 "p90_ms", s.p90_ms, "p99_ms", s.p99_ms, "max_ms", s.max_ms);
+}
+
+/* Every practice's calendars summed (as of the sync's last re-read, at most
+ * a few seconds old), with the delivery counters since start. */
+static json_t *calendars_json(const struct va_server *srv)
+{
+	const struct va_calsync_stats *st = va_calsync_stats(srv->calsync);
+	const struct va_calendar *v;
+	int64_t depth = 0, oldest = 0, connected = 0, attention = 0;
+	size_t i, n;
+	json_t *j;
+
+	v = va_calsync_calendars(srv->calsync, &n);
+	for (i = 0; i < n; i++) {
+		depth += v[i].outbox_depth;
+		connected += strcmp(v[i].state, "ok") == 0;
+		attention += strcmp(v[i].state, "attention") == 0;
+		if (v[i].oldest_pending_ms && (!oldest || v[i].oldest_pending_ms < oldest))
+			oldest = v[i].oldest_pending_ms;
+	}
+	j = json_pack("{s:I,s:I,s:I,s:I,s:o}", "calendars", (json_int_t)n, "connected",
+		      (json_int_t)connected, "needing_attention", (json_int_t)attention,
+		      "outbox_depth", (json_int_t)depth, "oldest_undelivered", iso_or_null(oldest));
+	if (st) {
+		json_object_set_new(j, "delivered", json_integer((json_int_t)st->delivered));
+		json_object_set_new(j, "retries", json_integer((json_int_t)st->retries));
+		json_object_set_new(j, "dead", json_integer((json_int_t)st->dead));
+		json_object_set_new(j, "pulls", json_integer((json_int_t)st->pulls));
+		json_object_set_new(j, "pull_errors", json_integer((json_int_t)st->pull_errors));
+		json_object_set_new(j, "change_to_calendar", latency_json(&st->delivery));
+	}
+	return j;
 }
 
 void va_routes_status(struct va_http_req *r)
@@ -80,9 +116,10 @@ void va_routes_status(struct va_http_req *r)
 	j = json_pack(
 	    "{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:[s,s,s,s,s,s,s,s],s:{s:o,s:o}}",
 	    "service", "voiceai-relay", "status", srv->draining ? "draining" : "running", "version",
-	    VOICEAI_VERSION, "uptime_s", (json_int_t)((va_clock_wall_ms() - srv->started_ms) / 1000),
-	    "active_calls", (json_int_t)srv->n_active, "live_calls", (json_int_t)srv->n_calls,
-	    "max_calls", (json_int_t)srv->cfg.max_calls, "total_conversations",
+	    VOICEAI_VERSION, "uptime_s",
+	    (json_int_t)((va_clock_wall_ms() - srv->started_ms) / 1000), "active_calls",
+	    (json_int_t)srv->n_active, "live_calls", (json_int_t)srv->n_calls, "max_calls",
+	    (json_int_t)srv->cfg.max_calls, "total_conversations",
 	    (json_int_t)srv->total_conversations, "total_turns", (json_int_t)srv->total_turns,
 	    "interruptions", (json_int_t)srv->total_interruptions, "refused_calls",
 	    (json_int_t)srv->refused_calls, "bad_messages", (json_int_t)srv->bad_messages,
@@ -93,6 +130,7 @@ void va_routes_status(struct va_http_req *r)
 	json_object_set_new(j, "agent", json_string(srv->agent->name));
 	json_object_set_new(json_object_get(j, "latency"), "prompt_to_model_first_token",
 			    latency_json(&srv->model_first_token));
+	json_object_set_new(j, "calendars", calendars_json(srv));
 	respond_json(r, 200, j);
 	json_decref(j);
 }

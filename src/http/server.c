@@ -20,6 +20,7 @@
 #include <libwebsockets.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -116,8 +117,8 @@ void va_http_req_release_deferred(struct va_http_req *r)
 		req_free(r);
 }
 
-void va_http_respond(struct va_http_req *r, int status, const char *content_type,
-		     const char *body, size_t len)
+void va_http_respond(struct va_http_req *r, int status, const char *content_type, const char *body,
+		     size_t len)
 {
 	if (r->responded)
 		return;
@@ -160,8 +161,8 @@ void va_http_public_base(const struct va_http_req *r, bool scheme_ws, char *dst,
 		const char *rest = strstr(pub, "://");
 		tls = strncasecmp(pub, "https", 5) == 0 || strncasecmp(pub, "wss", 3) == 0;
 		rest = rest ? rest + 3 : pub;
-		snprintf(dst, dstsz, "%s://%s", scheme_ws ? (tls ? "wss" : "ws") : (tls ? "https" : "http"),
-			 rest);
+		snprintf(dst, dstsz, "%s://%s",
+			 scheme_ws ? (tls ? "wss" : "ws") : (tls ? "https" : "http"), rest);
 	} else {
 		proto = r->forwarded_proto[0] ? r->forwarded_proto : "http";
 		host = r->forwarded_host[0] ? r->forwarded_host : r->host;
@@ -248,6 +249,13 @@ static void dispatch(struct va_http_req *r)
 	case VA_ROUTE_APPOINTMENT:
 		va_routes_appointments(r);
 		break;
+	case VA_ROUTE_CALENDAR:
+	case VA_ROUTE_CALENDAR_ITEM:
+		va_routes_calendar(r);
+		break;
+	case VA_ROUTE_CALENDAR_ICS:
+		va_routes_calendar_feed(r);
+		break;
 	default:
 		va_http_error(r, 404, "not found");
 	}
@@ -276,8 +284,8 @@ static int on_http(struct va_server *srv, struct lws *wsi, struct pss *pss, cons
 		dispatch(r);
 		return 0;
 	}
-	if (!clen[0] && (r->method == VA_HTTP_POST || r->method == VA_HTTP_PUT ||
-			 r->method == VA_HTTP_PATCH) &&
+	if (!clen[0] &&
+	    (r->method == VA_HTTP_POST || r->method == VA_HTTP_PUT || r->method == VA_HTTP_PATCH) &&
 	    lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
 		/* Twilio and our API clients send Content-Length; a chunked body
 		 * is refused clearly rather than read as empty. */
@@ -308,6 +316,7 @@ void va_http_req_fill(struct va_http_req *r, struct lws *wsi, const char *uri)
 	copy_hdr(wsi, WSI_TOKEN_HOST, r->host, sizeof(r->host));
 	copy_hdr(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->authorization, sizeof(r->authorization));
 	copy_hdr(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->content_type, sizeof(r->content_type));
+	copy_hdr(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, r->if_none_match, sizeof(r->if_none_match));
 	copy_custom(wsi, "x-twilio-signature:", r->signature, sizeof(r->signature));
 	copy_custom(wsi, "x-forwarded-proto:", r->forwarded_proto, sizeof(r->forwarded_proto));
 	copy_custom(wsi, "x-forwarded-host:", r->forwarded_host, sizeof(r->forwarded_host));
@@ -334,6 +343,37 @@ static int on_http_body_done(struct va_http_req *r)
 	return 0;
 }
 
+/* A handler's extra "Name: value\r\n" lines (ETag, Cache-Control). */
+static int add_extra_headers(struct lws *wsi, const char *extra, unsigned char **p,
+			     unsigned char *end)
+{
+	char name[64];
+	const char *line = extra, *colon, *eol, *v;
+	size_t nl, i;
+
+	while (*line) {
+		eol = strstr(line, "\r\n");
+		if (!eol)
+			eol = line + strlen(line);
+		colon = memchr(line, ':', (size_t)(eol - line));
+		nl = colon ? (size_t)(colon - line) : 0;
+		if (colon && nl + 2 <= sizeof(name)) {
+			for (i = 0; i < nl; i++)
+				name[i] = (char)tolower((unsigned char)line[i]);
+			name[nl] = ':';
+			name[nl + 1] = '\0';
+			for (v = colon + 1; v < eol && *v == ' '; v++)
+				;
+			if (lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+							(const unsigned char *)v, (int)(eol - v), p,
+							end))
+				return -1;
+		}
+		line = *eol ? eol + 2 : eol;
+	}
+	return 0;
+}
+
 static int on_http_writeable(struct lws *wsi, struct pss *pss)
 {
 	struct va_http_req *r = pss->req;
@@ -348,8 +388,11 @@ static int on_http_writeable(struct lws *wsi, struct pss *pss)
 		if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->resp_type,
 						r->resp.len, &p, end))
 			return -1;
-		if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+		if (!strcasestr(r->resp_extra, "cache-control:") &&
+		    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
 						(const unsigned char *)"no-store", 8, &p, end))
+			return -1;
+		if (add_extra_headers(wsi, r->resp_extra, &p, end))
 			return -1;
 		if (r->body_too_big &&
 		    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
@@ -444,15 +487,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols protocols[] = {
-	{
-		.name = "voiceai",
-		.callback = callback,
-		.per_session_data_size = sizeof(struct pss),
-		/* Small per-socket receive buffer keeps idle calls cheap; larger
-		 * messages arrive in pieces and are reassembled up to max_frame. */
-		.rx_buffer_size = 1024,
-	},
-	{NULL, NULL, 0, 0, 0, NULL, 0},
+    {
+	.name = "voiceai",
+	.callback = callback,
+	.per_session_data_size = sizeof(struct pss),
+	/* Small per-socket receive buffer keeps idle calls cheap; larger
+	 * messages arrive in pieces and are reassembled up to max_frame. */
+	.rx_buffer_size = 1024,
+    },
+    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 static void lws_log_emit(int level, const char *line)

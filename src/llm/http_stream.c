@@ -295,7 +295,18 @@ static size_t on_curl_header(char *p, size_t size, size_t nmemb, void *ud)
 		r->retry_after_s = -1;
 	} else if (n > sizeof(ra) - 1 && strncasecmp(p, ra, sizeof(ra) - 1) == 0) {
 		r->retry_after_s = parse_retry_after(p + sizeof(ra) - 1, n - (sizeof(ra) - 1));
-	} else if ((n == 2 && p[0] == '\r' && p[1] == '\n') || (n == 1 && p[0] == '\n')) {
+	} else if (r->cbs.on_header && n > 2 && memchr(p, ':', n)) {
+		const char *c = memchr(p, ':', n), *v = c + 1, *e = p + n;
+
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		r->cbs.on_header(r, p, (size_t)(c - p), v, (size_t)(e - v), r->arg);
+		if (r->aborted || r->h->free_pending)
+			return 0;
+	}
+	if ((n == 2 && p[0] == '\r' && p[1] == '\n') || (n == 1 && p[0] == '\n')) {
 		/* End of a header block: tell the caller now rather than at the
 		 * first body byte, so a 429 or 500 is known without waiting. */
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -528,6 +539,16 @@ int va_llm_http_post(struct va_llm_http *h, const char *url, const char *const *
 		     const char *body, size_t len, long timeout_ms,
 		     const struct va_llm_req_cbs *cbs, void *arg, struct va_llm_req **out)
 {
+	/* A POST always has a body, if only an empty one. */
+	return va_llm_http_request(h, "POST", url, headers, body || len ? body : "", len,
+				   timeout_ms, cbs, arg, out);
+}
+
+int va_llm_http_request(struct va_llm_http *h, const char *method, const char *url,
+			const char *const *headers, const char *body, size_t len, long timeout_ms,
+			const struct va_llm_req_cbs *cbs, void *arg, struct va_llm_req **out)
+{
+	bool post = method && strcmp(method, "POST") == 0;
 	struct va_llm_req *r = NULL;
 	struct curl_slist *l;
 	const char *const *hp;
@@ -537,7 +558,7 @@ int va_llm_http_post(struct va_llm_http *h, const char *url, const char *const *
 	if (out)
 		*out = NULL;
 	if (!h || h->closed || h->free_pending || !url || !*url || !cbs || (!body && len) ||
-	    timeout_ms < 0)
+	    timeout_ms < 0 || !method || !*method || strpbrk(method, " \r\n"))
 		return VA_E_INVAL;
 	for (hp = headers; hp && *hp; hp++)
 		if (!strchr(*hp, ':') || strpbrk(*hp, "\r\n"))
@@ -560,14 +581,14 @@ int va_llm_http_post(struct va_llm_http *h, const char *url, const char *const *
 		}
 		r->hdrs = l;
 	}
-	if (!has_header(headers, "Content-Type")) {
+	if (post && !has_header(headers, "Content-Type")) {
 		if (!(l = curl_slist_append(r->hdrs, "Content-Type: application/json"))) {
 			err = VA_E_NOMEM;
 			goto out;
 		}
 		r->hdrs = l;
 	}
-	if (!has_header(headers, "Accept")) {
+	if (post && !has_header(headers, "Accept")) {
 		if (!(l = curl_slist_append(r->hdrs, "Accept: text/event-stream"))) {
 			err = VA_E_NOMEM;
 			goto out;
@@ -590,12 +611,20 @@ int va_llm_http_post(struct va_llm_http *h, const char *url, const char *const *
 #else
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	if (curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS, body ? body : "") != CURLE_OK) {
+	if (body) {
+		curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		if (curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS, body) != CURLE_OK) {
+			err = VA_E_NOMEM;
+			goto out;
+		}
+	}
+	if (!post && curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK) {
 		err = VA_E_NOMEM;
 		goto out;
 	}
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(r->easy, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->hdrs);
 	curl_easy_setopt(r->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);

@@ -39,6 +39,10 @@ struct va_llm_req_cbs {
 	 * status: judging a 4xx/5xx is the caller's job. status 0 when no
 	 * response arrived. */
 	void (*on_done)(struct va_llm_req *r, int err, long status, void *arg);
+	/* Optional: each header of the final response (name and value trimmed,
+	 * not NUL-terminated), before on_headers. */
+	void (*on_header)(struct va_llm_req *r, const char *name, size_t nlen, const char *value,
+			  size_t vlen, void *arg);
 };
 
 int va_llm_http_new(uv_loop_t *loop, struct va_llm_http **out);
@@ -58,6 +62,13 @@ void va_llm_http_free(struct va_llm_http *h);
 int va_llm_http_post(struct va_llm_http *h, const char *url, const char *const *headers,
 		     const char *body, size_t len, long timeout_ms,
 		     const struct va_llm_req_cbs *cbs, void *arg, struct va_llm_req **out);
+/* Any method (GET, PUT, DELETE, PROPFIND, REPORT, MKCALENDAR ...), as
+ * va_llm_http_post but with no default Content-Type or Accept; body NULL
+ * sends none. Redirects are not followed (the caller decides where its
+ * credentials may go). */
+int va_llm_http_request(struct va_llm_http *h, const char *method, const char *url,
+			const char *const *headers, const char *body, size_t len, long timeout_ms,
+			const struct va_llm_req_cbs *cbs, void *arg, struct va_llm_req **out);
 /* Aborts now: the connection is closed, no further callback. From inside
  * a callback the close happens as soon as libcurl returns (same loop turn).
  * Accepts NULL. */

@@ -21,9 +21,20 @@ struct hold {
 	int64_t expires; /* live while now < expires */
 };
 
+/* Time the practice blocked in its own calendar, per (tenant, source): the
+ * calendar sync replaces a source's whole list after each pull. */
+struct blocks {
+	char *tenant_id;
+	char *source;
+	struct va_busy *v;
+	size_t n;
+};
+
 struct va_holds {
 	struct hold *v;
 	size_t n, cap;
+	struct blocks *b;
+	size_t nb;
 };
 
 struct va_holds *va_holds_new(void)
@@ -46,6 +57,12 @@ void va_holds_free(struct va_holds *h)
 	for (i = 0; i < h->n; i++)
 		hold_release(&h->v[i]);
 	free(h->v);
+	for (i = 0; i < h->nb; i++) {
+		free(h->b[i].tenant_id);
+		free(h->b[i].source);
+		free(h->b[i].v);
+	}
+	free(h->b);
 	free(h);
 }
 
@@ -122,6 +139,51 @@ size_t va_holds_count(struct va_holds *h, int64_t now)
 	return h->n;
 }
 
+int va_holds_set_blocks(struct va_holds *h, const char *tenant_id, const char *source,
+			const struct va_busy *v, size_t n)
+{
+	struct blocks *x = NULL;
+	size_t i;
+
+	if (!h || !tenant_id || !source || (!v && n))
+		return VA_E_INVAL;
+	for (i = 0; i < h->nb; i++)
+		if (strcmp(h->b[i].tenant_id, tenant_id) == 0 &&
+		    strcmp(h->b[i].source, source) == 0)
+			x = &h->b[i];
+	if (!x) {
+		if (n == 0)
+			return VA_OK;
+		h->b = va_xrealloc(h->b, (h->nb + 1) * sizeof(*h->b));
+		x = &h->b[h->nb++];
+		x->tenant_id = va_xstrdup(tenant_id);
+		x->source = va_xstrdup(source);
+		x->v = NULL;
+		x->n = 0;
+	}
+	free(x->v);
+	x->v = NULL;
+	x->n = 0;
+	if (n) {
+		x->v = va_xmalloc(n * sizeof(*v));
+		memcpy(x->v, v, n * sizeof(*v));
+		for (i = 0; i < n; i++)
+			x->v[i].provider_id[sizeof(x->v[i].provider_id) - 1] = '\0';
+		x->n = n;
+	}
+	return VA_OK;
+}
+
+size_t va_holds_blocks(const struct va_holds *h, const char *tenant_id)
+{
+	size_t i, k = 0;
+
+	for (i = 0; h && tenant_id && i < h->nb; i++)
+		if (strcmp(h->b[i].tenant_id, tenant_id) == 0)
+			k += h->b[i].n;
+	return k;
+}
+
 int va_holds_busy(struct va_holds *h, const char *tenant_id, const char *owner, int64_t now,
 		  struct va_busy **busy, size_t *n_busy)
 {
@@ -136,6 +198,7 @@ int va_holds_busy(struct va_holds *h, const char *tenant_id, const char *owner, 
 		    (!owner || strcmp(h->v[i].owner, owner) != 0))
 			k++;
 	}
+	k += va_holds_blocks(h, tenant_id);
 	if (k == 0)
 		return VA_OK;
 	n = *n_busy;
@@ -150,6 +213,12 @@ int va_holds_busy(struct va_holds *h, const char *tenant_id, const char *owner, 
 		b[n].start = x->slot.start;
 		b[n].end = x->slot.end;
 		n++;
+	}
+	for (i = 0; i < h->nb; i++) {
+		if (strcmp(h->b[i].tenant_id, tenant_id) != 0 || !h->b[i].n)
+			continue;
+		memcpy(&b[n], h->b[i].v, h->b[i].n * sizeof(*b));
+		n += h->b[i].n;
 	}
 	*busy = b;
 	*n_busy = n;

@@ -110,9 +110,17 @@ int va_holds_add(struct va_holds *h, const char *tenant_id, const char *owner,
 		 const struct va_slot *slot, int64_t now, int seconds);
 /* Releases every hold of owner (booked, or the call ended). */
 void va_holds_release(struct va_holds *h, const char *owner);
+/* Replaces the time blocked in the practice's own calendar source (a
+ * calendar id) for tenant_id with v[0..n) (copied; n 0 clears). Blocks do
+ * not expire: the calendar sync replaces them after each pull. */
+int va_holds_set_blocks(struct va_holds *h, const char *tenant_id, const char *source,
+			const struct va_busy *v, size_t n);
+/* How many blocked intervals tenant_id has, over all its sources. */
+size_t va_holds_blocks(const struct va_holds *h, const char *tenant_id);
 /* Appends the live holds of tenant_id NOT owned by owner (NULL: all of them)
- * as busy intervals to *busy[0..*n_busy), growing it with realloc; the caller
- * frees *busy with free(). *busy may be NULL with *n_busy 0. */
+ * and every calendar block of tenant_id as busy intervals to
+ * *busy[0..*n_busy), growing it with realloc; the caller frees *busy with
+ * free(). *busy may be NULL with *n_busy 0. */
 int va_holds_busy(struct va_holds *h, const char *tenant_id, const char *owner, int64_t now,
 		  struct va_busy **busy, size_t *n_busy);
 /* Live holds across tenants (drops the expired ones first). */

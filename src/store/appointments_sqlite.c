@@ -51,7 +51,7 @@ enum appt_stmt {
 	AS__COUNT
 };
 
-_Static_assert(AS__COUNT <= VA_STORE__EXT_STMTS, "store: too many appointment statements");
+_Static_assert(AS__COUNT <= VA_STORE__CAL_STMTS, "store: too many appointment statements");
 
 /* What the overlap triggers (migrations 2 and 4) raise. */
 #define SLOT_TAKEN "slot taken"
@@ -60,7 +60,7 @@ _Static_assert(AS__COUNT <= VA_STORE__EXT_STMTS, "store: too many appointment st
 /* The columns of struct va_appointment, in read_appt()/bind_appt() order. */
 #define APPT_COLS                                                                                  \
 	"id, tenant_id, patient_name, phone, dob, new_patient, service, provider_id, start_s,"     \
-	" end_s, status, urgent, notes, session_id, created_ms, updated_ms"
+	" end_s, status, urgent, notes, session_id, created_ms, updated_ms, version, changed_by"
 
 static const char *const appt_sql[AS__COUNT] = {
     [AS_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
@@ -81,7 +81,8 @@ static const char *const appt_sql[AS__COUNT] = {
 			   " WHERE tenant_id = ?1 AND lower(name) = lower(?2) AND dob = ?3"
 			   " AND dob <> '' ORDER BY updated_ms DESC LIMIT 1",
     [AS_INSERT] = "INSERT INTO appointments (" APPT_COLS ")"
-		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		  " ?17, ?18)",
     [AS_GET] = "SELECT " APPT_COLS " FROM appointments WHERE id = ?1 AND tenant_id = ?2",
     /* 0 leaves that end of the range open. */
     [AS_LIST] = "SELECT " APPT_COLS " FROM appointments WHERE tenant_id = ?1"
@@ -89,12 +90,16 @@ static const char *const appt_sql[AS__COUNT] = {
 		" ORDER BY start_s, id",
     [AS_BY_PHONE] = "SELECT " APPT_COLS " FROM appointments WHERE tenant_id = ?1 AND phone = ?2"
 		    " AND status = ?3 AND start_s >= ?4 ORDER BY start_s, id",
-    [AS_CANCEL] = "UPDATE appointments SET status = ?3, updated_ms = ?4"
+    /* Every change bumps version: the calendar outbox triggers (migration 7)
+     * fire on it, in this same transaction. */
+    [AS_CANCEL] = "UPDATE appointments SET status = ?3, updated_ms = ?4,"
+		  " version = version + 1, changed_by = ?5"
 		  " WHERE id = ?1 AND tenant_id = ?2",
     /* The right-hand sides see the old row: moved_from_s keeps the first start. */
     [AS_MOVE] = "UPDATE appointments SET start_s = ?3, end_s = ?4,"
 		" provider_id = COALESCE(?5, provider_id),"
-		" moved_from_s = COALESCE(moved_from_s, start_s), updated_ms = ?6"
+		" moved_from_s = COALESCE(moved_from_s, start_s), updated_ms = ?6,"
+		" version = version + 1, changed_by = ?7"
 		" WHERE id = ?1 AND tenant_id = ?2",
 };
 
@@ -108,7 +113,7 @@ static int stmt_get(struct va_store *s, enum appt_stmt id, sqlite3_stmt **out)
 /* Maps a failed step: the overlap triggers and a duplicate id are
  * VA_E_EXISTS, a lock still held by another writer after busy_timeout is
  * VA_E_AGAIN, anything else is logged as a database error. */
-static int step_error(struct va_store *s, int src, const char *op)
+int va_store__step_error(struct va_store *s, int src, const char *op)
 {
 	sqlite3 *db = va_store__db(s);
 
@@ -136,12 +141,22 @@ static int exec_simple(struct va_store *s, enum appt_stmt id, const char *op)
 		return rc;
 	src = sqlite3_step(st);
 	if (src != SQLITE_DONE)
-		rc = step_error(s, src, op);
+		rc = va_store__step_error(s, src, op);
 	va_store__stmt_done(st);
 	return rc;
 }
 
-static void rollback(struct va_store *s)
+int va_store__begin(struct va_store *s, const char *op)
+{
+	return exec_simple(s, AS_BEGIN_IMMEDIATE, op);
+}
+
+int va_store__commit(struct va_store *s, const char *op)
+{
+	return exec_simple(s, AS_COMMIT, op);
+}
+
+void va_store__rollback(struct va_store *s)
 {
 	/* Fails harmlessly when SQLite already rolled back (e.g. on SQLITE_FULL). */
 	if (sqlite3_get_autocommit(va_store__db(s)) == 0)
@@ -156,7 +171,7 @@ static int bind_field(sqlite3_stmt *st, int col, const char *p, size_t size)
 
 #define BIND_FIELD(st, col, a, f) bind_field((st), (col), (a)->f, sizeof((a)->f))
 
-static void column_field(sqlite3_stmt *st, int col, char *dst, size_t size)
+void va_store__column_text(sqlite3_stmt *st, int col, char *dst, size_t size)
 {
 	const unsigned char *v = sqlite3_column_text(st, col);
 
@@ -186,33 +201,35 @@ static int copy_arg(char *dst, size_t size, const char *src)
 	return va_strlcpy(dst, src, size) == VA_OK ? VA_OK : VA_E_INVAL;
 }
 
-/* "apt_" + 24 lowercase hex digits: 96 random bits, so ids from separate
+/* prefix + 24 lowercase hex digits: 96 random bits, so ids from separate
  * processes on one file do not collide in practice (the primary key would
  * refuse it with VA_E_EXISTS if they ever did). */
-static int new_id(char *dst, size_t size)
+int va_store__new_id(const char *prefix, char *dst, size_t size)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char r[12];
-	char id[4 + 2 * sizeof(r) + 1];
-	size_t got = 0;
+	char id[8 + 2 * sizeof(r) + 1];
+	size_t got = 0, pl = strlen(prefix);
 
+	if (pl > 8)
+		return VA_E_INVAL;
 	while (got < sizeof(r)) {
 		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			VA_ERROR("store", NULL, "appt_id", "err=%s", strerror(errno));
+			VA_ERROR("store", NULL, "new_id", "err=%s", strerror(errno));
 			return VA_E_IO;
 		}
 		got += (size_t)n;
 	}
-	memcpy(id, "apt_", 4);
+	memcpy(id, prefix, pl);
 	for (size_t i = 0; i < sizeof(r); i++) {
-		id[4 + 2 * i] = hex[r[i] >> 4];
-		id[4 + 2 * i + 1] = hex[r[i] & 0xf];
+		id[pl + 2 * i] = hex[r[i] >> 4];
+		id[pl + 2 * i + 1] = hex[r[i] & 0xf];
 	}
-	id[sizeof(id) - 1] = '\0';
+	id[pl + 2 * sizeof(r)] = '\0';
 	return va_strlcpy(dst, id, size);
 }
 
@@ -253,6 +270,12 @@ static int bind_appt(sqlite3_stmt *st, const struct va_appointment *a)
 		src = sqlite3_bind_int64(st, 15, a->created_ms);
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_int64(st, 16, a->updated_ms);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_int(st, 17, a->version > 0 ? a->version : 1);
+	if (src == SQLITE_OK)
+		src =
+		    sqlite3_bind_text(st, 18, a->changed_by[0] ? a->changed_by : VA_APPT_BY_VOICEAI,
+				      -1, SQLITE_STATIC);
 	return src;
 }
 
@@ -262,24 +285,26 @@ static int read_appt(sqlite3_stmt *st, struct va_appointment *a)
 	const unsigned char *service = sqlite3_column_text(st, 6);
 
 	memset(a, 0, sizeof(*a));
-	column_field(st, 0, a->id, sizeof(a->id));
-	column_field(st, 1, a->tenant_id, sizeof(a->tenant_id));
-	column_field(st, 2, a->patient_name, sizeof(a->patient_name));
-	column_field(st, 3, a->phone, sizeof(a->phone));
-	column_field(st, 4, a->dob, sizeof(a->dob));
+	va_store__column_text(st, 0, a->id, sizeof(a->id));
+	va_store__column_text(st, 1, a->tenant_id, sizeof(a->tenant_id));
+	va_store__column_text(st, 2, a->patient_name, sizeof(a->patient_name));
+	va_store__column_text(st, 3, a->phone, sizeof(a->phone));
+	va_store__column_text(st, 4, a->dob, sizeof(a->dob));
 	a->new_patient = sqlite3_column_int(st, 5) != 0;
 	/* An unknown code (a service retired since) reads as NONE, not an error:
 	 * the visit itself is still real. */
 	a->service =
 	    service && service[0] ? va_service_from_code((const char *)service) : VA_SERVICE_NONE;
-	column_field(st, 7, a->provider_id, sizeof(a->provider_id));
+	va_store__column_text(st, 7, a->provider_id, sizeof(a->provider_id));
 	a->start = sqlite3_column_int64(st, 8);
 	a->end = sqlite3_column_int64(st, 9);
 	a->urgent = sqlite3_column_int(st, 11) != 0;
-	column_field(st, 12, a->notes, sizeof(a->notes));
-	column_field(st, 13, a->session_id, sizeof(a->session_id));
+	va_store__column_text(st, 12, a->notes, sizeof(a->notes));
+	va_store__column_text(st, 13, a->session_id, sizeof(a->session_id));
 	a->created_ms = sqlite3_column_int64(st, 14);
 	a->updated_ms = sqlite3_column_int64(st, 15);
+	a->version = sqlite3_column_int(st, 16);
+	va_store__column_text(st, 17, a->changed_by, sizeof(a->changed_by));
 	if (!status || va_appt_status_parse((const char *)status, &a->status) != VA_OK) {
 		VA_ERROR("store", NULL, "sqlite_error", "op=appt_read err=\"unknown status\"");
 		return VA_E_DB;
@@ -289,8 +314,8 @@ static int read_appt(sqlite3_stmt *st, struct va_appointment *a)
 
 /* ---- operations (connection locked) ------------------------------------ */
 
-static int appt_get_locked(struct va_store *s, const char *tenant_id, const char *id,
-			   struct va_appointment *out)
+int va_store__appt_get_locked(struct va_store *s, const char *tenant_id, const char *id,
+			      struct va_appointment *out)
 {
 	sqlite3_stmt *st = NULL;
 	int src;
@@ -309,7 +334,7 @@ static int appt_get_locked(struct va_store *s, const char *tenant_id, const char
 	else if (src == SQLITE_DONE)
 		rc = VA_E_NOTFOUND;
 	else
-		rc = step_error(s, src, "appt_get");
+		rc = va_store__step_error(s, src, "appt_get");
 	va_store__stmt_done(st);
 	return rc;
 }
@@ -335,7 +360,7 @@ static int patient_upsert_locked(struct va_store *s, const struct va_appointment
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	if (src != SQLITE_DONE)
-		rc = step_error(s, src, "patient_upsert");
+		rc = va_store__step_error(s, src, "patient_upsert");
 	va_store__stmt_done(st);
 	return rc;
 }
@@ -361,7 +386,7 @@ static int book_locked(struct va_store *s, const struct va_appointment *in,
 	if (!appt_valid(in))
 		return VA_E_INVAL;
 	if (!a.id[0]) {
-		rc = new_id(a.id, sizeof(a.id));
+		rc = va_store__new_id("apt_", a.id, sizeof(a.id));
 		if (rc)
 			return rc;
 	}
@@ -379,7 +404,7 @@ static int book_locked(struct va_store *s, const struct va_appointment *in,
 	if (src == SQLITE_OK)
 		src = sqlite3_step(st);
 	if (src != SQLITE_DONE) {
-		rc = step_error(s, src, "appt_book");
+		rc = va_store__step_error(s, src, "appt_book");
 		goto out;
 	}
 	va_store__stmt_done(st);
@@ -388,7 +413,7 @@ static int book_locked(struct va_store *s, const struct va_appointment *in,
 	if (rc)
 		goto out;
 	/* Hand back what was stored, not what was asked. */
-	rc = appt_get_locked(s, a.tenant_id, a.id, out);
+	rc = va_store__appt_get_locked(s, a.tenant_id, a.id, out);
 	if (rc)
 		goto out;
 	rc = exec_simple(s, AS_COMMIT, "appt_book_commit");
@@ -401,7 +426,7 @@ static int book_locked(struct va_store *s, const struct va_appointment *in,
 out:
 	va_store__stmt_done(st);
 	if (in_tx)
-		rollback(s);
+		va_store__rollback(s);
 	if (rc == VA_E_EXISTS)
 		VA_INFO("store", a.session_id[0] ? a.session_id : NULL, "appt_refused",
 			"tenant=%s provider=%s start=%" PRId64 " end=%" PRId64, a.tenant_id,
@@ -423,12 +448,12 @@ static int update_locked(struct va_store *s, sqlite3_stmt *st, const char *tenan
 		src = sqlite3_step(st);
 	va_store__stmt_done(st);
 	if (src != SQLITE_DONE)
-		return step_error(s, src, op);
-	return appt_get_locked(s, tenant_id, id, out);
+		return va_store__step_error(s, src, op);
+	return va_store__appt_get_locked(s, tenant_id, id, out);
 }
 
-static int cancel_locked(struct va_store *s, const char *tenant_id, const char *id,
-			 struct va_appointment *out)
+int va_store__appt_cancel_locked(struct va_store *s, const char *tenant_id, const char *id,
+				 const char *by, bool own_tx, struct va_appointment *out)
 {
 	struct va_appointment cur;
 	sqlite3_stmt *st = NULL;
@@ -436,11 +461,13 @@ static int cancel_locked(struct va_store *s, const char *tenant_id, const char *
 	int src;
 	int rc;
 
-	rc = exec_simple(s, AS_BEGIN_IMMEDIATE, "appt_cancel_begin");
-	if (rc)
-		goto out;
-	in_tx = true;
-	rc = appt_get_locked(s, tenant_id, id, &cur);
+	if (own_tx) {
+		rc = exec_simple(s, AS_BEGIN_IMMEDIATE, "appt_cancel_begin");
+		if (rc)
+			goto out;
+		in_tx = true;
+	}
+	rc = va_store__appt_get_locked(s, tenant_id, id, &cur);
 	if (rc)
 		goto out;
 	if (cur.status == VA_APPT_CANCELLED) {
@@ -460,27 +487,33 @@ static int cancel_locked(struct va_store *s, const char *tenant_id, const char *
 	src = sqlite3_bind_text(st, 3, va_appt_status_name(VA_APPT_CANCELLED), -1, SQLITE_STATIC);
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_int64(st, 4, va_clock_wall_ms());
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_text(st, 5, by, -1, SQLITE_STATIC);
 	if (src != SQLITE_OK) {
 		va_store__stmt_done(st);
-		rc = step_error(s, src, "appt_cancel");
+		rc = va_store__step_error(s, src, "appt_cancel");
 		goto out;
 	}
 	rc = update_locked(s, st, tenant_id, id, "appt_cancel", out);
 	if (rc)
 		goto out;
-	rc = exec_simple(s, AS_COMMIT, "appt_cancel_commit");
-	if (rc)
-		goto out;
-	in_tx = false;
-	VA_INFO("store", NULL, "appt_cancelled", "id=%s tenant=%s", cur.id, cur.tenant_id);
+	if (own_tx) {
+		rc = exec_simple(s, AS_COMMIT, "appt_cancel_commit");
+		if (rc)
+			goto out;
+		in_tx = false;
+	}
+	VA_INFO("store", NULL, "appt_cancelled", "id=%s tenant=%s by=%s", cur.id, cur.tenant_id,
+		by);
 out:
 	if (in_tx)
-		rollback(s);
+		va_store__rollback(s);
 	return rc;
 }
 
-static int move_locked(struct va_store *s, const char *tenant_id, const char *id, int64_t start,
-		       int64_t end, const char *provider_id, struct va_appointment *out)
+int va_store__appt_move_locked(struct va_store *s, const char *tenant_id, const char *id,
+			       int64_t start, int64_t end, const char *provider_id, const char *by,
+			       bool own_tx, struct va_appointment *out)
 {
 	struct va_appointment cur;
 	sqlite3_stmt *st = NULL;
@@ -490,11 +523,13 @@ static int move_locked(struct va_store *s, const char *tenant_id, const char *id
 
 	if (start >= end)
 		return VA_E_INVAL;
-	rc = exec_simple(s, AS_BEGIN_IMMEDIATE, "appt_move_begin");
-	if (rc)
-		goto out;
-	in_tx = true;
-	rc = appt_get_locked(s, tenant_id, id, &cur);
+	if (own_tx) {
+		rc = exec_simple(s, AS_BEGIN_IMMEDIATE, "appt_move_begin");
+		if (rc)
+			goto out;
+		in_tx = true;
+	}
+	rc = va_store__appt_get_locked(s, tenant_id, id, &cur);
 	if (rc)
 		goto out;
 	if (cur.status != VA_APPT_BOOKED) {
@@ -513,25 +548,30 @@ static int move_locked(struct va_store *s, const char *tenant_id, const char *id
 			  : sqlite3_bind_null(st, 5);
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_int64(st, 6, va_clock_wall_ms());
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_text(st, 7, by, -1, SQLITE_STATIC);
 	if (src != SQLITE_OK) {
 		va_store__stmt_done(st);
-		rc = step_error(s, src, "appt_move");
+		rc = va_store__step_error(s, src, "appt_move");
 		goto out;
 	}
 	/* The update trigger refuses an overlap here, as on insert. */
 	rc = update_locked(s, st, tenant_id, id, "appt_move", out);
 	if (rc)
 		goto out;
-	rc = exec_simple(s, AS_COMMIT, "appt_move_commit");
-	if (rc)
-		goto out;
-	in_tx = false;
+	if (own_tx) {
+		rc = exec_simple(s, AS_COMMIT, "appt_move_commit");
+		if (rc)
+			goto out;
+		in_tx = false;
+	}
 	VA_INFO("store", NULL, "appt_moved",
-		"id=%s tenant=%s provider=%s from=%" PRId64 " start=%" PRId64 " end=%" PRId64,
-		cur.id, cur.tenant_id, out->provider_id, cur.start, start, end);
+		"id=%s tenant=%s provider=%s from=%" PRId64 " start=%" PRId64 " end=%" PRId64
+		" by=%s",
+		cur.id, cur.tenant_id, out->provider_id, cur.start, start, end, by);
 out:
 	if (in_tx)
-		rollback(s);
+		va_store__rollback(s);
 	return rc;
 }
 
@@ -566,7 +606,7 @@ static int list_locked(struct va_store *s, const char *tenant_id, const char *ph
 			src = sqlite3_bind_int64(st, 3, to);
 	}
 	if (src != SQLITE_OK) {
-		rc = step_error(s, src, "appt_list");
+		rc = va_store__step_error(s, src, "appt_list");
 		goto out;
 	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -580,7 +620,7 @@ static int list_locked(struct va_store *s, const char *tenant_id, const char *ph
 		len++;
 	}
 	if (src != SQLITE_DONE) {
-		rc = step_error(s, src, "appt_list");
+		rc = va_store__step_error(s, src, "appt_list");
 		goto out;
 	}
 	*out = arr;
@@ -613,15 +653,15 @@ static int patient_find_locked(struct va_store *s, const char *tenant_id, const 
 	if (src == SQLITE_ROW) {
 		memset(out, 0, sizeof(*out));
 		va_strlcpy(out->tenant_id, tenant_id, sizeof(out->tenant_id));
-		column_field(st, 0, out->phone, sizeof(out->phone));
-		column_field(st, 1, out->patient_name, sizeof(out->patient_name));
-		column_field(st, 2, out->dob, sizeof(out->dob));
+		va_store__column_text(st, 0, out->phone, sizeof(out->phone));
+		va_store__column_text(st, 1, out->patient_name, sizeof(out->patient_name));
+		va_store__column_text(st, 2, out->dob, sizeof(out->dob));
 		out->created_ms = sqlite3_column_int64(st, 3);
 		out->updated_ms = sqlite3_column_int64(st, 4);
 	} else if (src == SQLITE_DONE) {
 		rc = VA_E_NOTFOUND;
 	} else {
-		rc = step_error(s, src, "patient_find");
+		rc = va_store__step_error(s, src, "patient_find");
 	}
 	va_store__stmt_done(st);
 	return rc;
@@ -666,6 +706,7 @@ enum appt_op { OP_BOOK, OP_CANCEL, OP_MOVE, OP_PATIENT, OP_PATIENT_BY_NAME, OP_L
  * book, or the tenant_id/id/phone/provider_id arguments of the others. */
 struct appt_job {
 	struct va_store_job base;
+	struct va_store *s;
 	enum appt_op op;
 	struct va_appointment in;
 	int64_t from, to; /* list: the range; move: the new start and end */
@@ -688,11 +729,13 @@ static void run_appt(struct va_store_job *j, void *ctx)
 		j->status = book_locked(s, in, &aj->out);
 		break;
 	case OP_CANCEL:
-		j->status = cancel_locked(s, in->tenant_id, in->id, &aj->out);
+		j->status = va_store__appt_cancel_locked(s, in->tenant_id, in->id,
+							 VA_APPT_BY_VOICEAI, true, &aj->out);
 		break;
 	case OP_MOVE:
-		j->status = move_locked(s, in->tenant_id, in->id, aj->from, aj->to,
-					in->provider_id[0] ? in->provider_id : NULL, &aj->out);
+		j->status = va_store__appt_move_locked(s, in->tenant_id, in->id, aj->from, aj->to,
+						       in->provider_id[0] ? in->provider_id : NULL,
+						       VA_APPT_BY_VOICEAI, true, &aj->out);
 		break;
 	case OP_PATIENT:
 		j->status = patient_find_locked(s, in->tenant_id, in->phone, NULL, &aj->out);
@@ -724,6 +767,10 @@ static void complete_appt(struct va_store_job *j)
 	} else if (aj->cb) {
 		aj->cb(j->status, ok ? &aj->out : NULL, aj->arg);
 	}
+	/* After the caller's callback: a booking is confirmed to the caller
+	 * before anything is sent to a calendar. */
+	if (ok && (aj->op == OP_BOOK || aj->op == OP_CANCEL || aj->op == OP_MOVE))
+		va_store__changed(aj->s, aj->out.tenant_id);
 	free(aj);
 }
 
@@ -740,7 +787,10 @@ static struct appt_job *job_new(enum appt_op op)
 /* Takes j on success; frees it otherwise (its callback never runs). */
 static int job_submit(struct va_store *s, struct appt_job *j)
 {
-	int rc = va_store__submit(s, &j->base);
+	int rc;
+
+	j->s = s;
+	rc = va_store__submit(s, &j->base);
 
 	if (rc)
 		free(j);

@@ -27,7 +27,9 @@
 #ifndef VA_STORE_STORE_H
 #define VA_STORE_STORE_H
 
+#include "calendar/calendar.h"
 #include "schedule/appointment.h"
+#include "schedule/slots.h"
 #include "tenant/tenant.h"
 
 #include <stdbool.h>
@@ -54,7 +56,8 @@ struct va_conv_row {
 	int64_t ended_ms;
 	int turns;
 	int interruptions;
-	char *details_json; /* owned, may be NULL: what the agent extracted, as a JSON object text */
+	char
+	    *details_json; /* owned, may be NULL: what the agent extracted, as a JSON object text */
 };
 
 enum va_turn_role { VA_TURN_CALLER = 0, VA_TURN_AGENT = 1, VA_TURN_SYSTEM = 2 };
@@ -68,8 +71,8 @@ struct va_turn_row {
 	bool interrupted;
 	int64_t started_ms;
 	int64_t ended_ms;
-	int64_t first_token_us; /* agent turn: prompt -> first token, microseconds; -1 n/a */
-	int64_t last_token_us;	/* agent turn: prompt -> last token; -1 n/a */
+	int64_t first_token_us;	  /* agent turn: prompt -> first token, microseconds; -1 n/a */
+	int64_t last_token_us;	  /* agent turn: prompt -> last token; -1 n/a */
 	int64_t model_request_us; /* language model turns: prompt -> request sent; -1 n/a */
 	int64_t model_first_us;	  /* language model turns: prompt -> first model token; -1 n/a */
 };
@@ -165,6 +168,151 @@ int va_store_appt_book_sync(struct va_store *s, const struct va_appointment *a,
 			    struct va_appointment *out);
 int va_store_appt_list_sync(struct va_store *s, const char *tenant_id, int64_t from, int64_t to,
 			    struct va_appointment **out, size_t *n);
+
+/* ---- calendars -----------------------------------------------------------
+ *
+ * Each change of an appointment (booking, move, cancellation, from any path)
+ * writes one outbox row per connected calendar of its practice in the same
+ * transaction (a database trigger, so no path can forget). The calendar sync
+ * (src/calendar/sync.h) drains the outbox, one row at a time per calendar in
+ * row order, and records each result here. What a calendar holds of ours is a
+ * link (href, ETag, the version it has), so delivery is idempotent: a row
+ * whose version the calendar already has completes without a request.
+ */
+
+/* Registers fn to run on the loop thread after any appointment change has
+ * committed (tenant_id borrowed for the call). One hook per store; NULL
+ * removes it. Lets the sync deliver at once instead of at its next poll. */
+void va_store_set_change_hook(struct va_store *s, void (*fn)(const char *tenant_id, void *arg),
+			      void *arg);
+
+/* Connects (id "" assigns one; an existing id of the same tenant is
+ * updated, keeping its sync state) or disconnects a calendar. Disconnecting
+ * drops its outbox rows, links and busy time, not the appointments. */
+int va_store_cal_put_sync(struct va_store *s, const struct va_calendar *c, struct va_calendar *out);
+int va_store_cal_delete_sync(struct va_store *s, const char *tenant_id, const char *id);
+/* tenant_id NULL = every practice's. *out malloc'ed (free()), with the
+ * outbox and busy counts filled, ordered by tenant then creation. */
+int va_store_cal_list_sync(struct va_store *s, const char *tenant_id, struct va_calendar **out,
+			   size_t *n);
+
+typedef void (*va_store_cal_list_cb)(int status, const struct va_calendar *v, size_t n, void *arg);
+typedef void (*va_store_cal_cb)(int status, const struct va_calendar *c, void *arg);
+int va_store_cal_list(struct va_store *s, const char *tenant_id, va_store_cal_list_cb cb,
+		      void *arg);
+int va_store_cal_put(struct va_store *s, const struct va_calendar *c, va_store_cal_cb cb,
+		     void *arg);
+int va_store_cal_delete(struct va_store *s, const char *tenant_id, const char *id, va_store_cb cb,
+			void *arg);
+
+/* The next change to deliver to a calendar: its oldest pending row that is
+ * due, with the appointment as it is now and the calendar's link to it. */
+struct va_outbox_item {
+	int64_t row_id;
+	char calendar_id[40];
+	int appt_version; /* the version the row asks for */
+	int attempts;	  /* failed attempts so far */
+	int64_t created_ms;
+	struct va_appointment appt;
+	bool linked; /* the calendar holds a copy: */
+	char href[VA_CAL_URL_MAX];
+	char etag[256];
+	int published_version;
+};
+/* item NULL with VA_E_NOTFOUND when nothing is due; next_due_ms is then the
+ * earliest retry time of a pending row (0 = none pending). */
+typedef void (*va_store_outbox_cb)(int status, const struct va_outbox_item *item,
+				   int64_t next_due_ms, void *arg);
+int va_store_outbox_next(struct va_store *s, const char *calendar_id, int64_t now_ms,
+			 va_store_outbox_cb cb, void *arg);
+
+enum va_outbox_link { VA_OUTBOX_LINK_KEEP, VA_OUTBOX_LINK_SET, VA_OUTBOX_LINK_DROP };
+
+/* What became of a delivery. */
+struct va_outbox_result {
+	int64_t row_id;
+	char calendar_id[40];
+	char appointment_id[40];
+	bool delivered; /* the calendar now has `version` (or its removal) */
+	int version;	/* delivered: rows of this appointment up to it are done */
+	enum va_outbox_link link;
+	char href[VA_CAL_URL_MAX]; /* LINK_SET */
+	char etag[256];		   /* LINK_SET; "" when the server gave none */
+	/* Not delivered: */
+	bool dead;		 /* give up on this row (kept, with the error) */
+	int64_t next_attempt_ms; /* retry time */
+	char error[200];	 /* what went wrong (no secrets, no patient data) */
+	char cal_state[16];	 /* "" = leave; else ok | attention | error */
+};
+int va_store_outbox_result(struct va_store *s, const struct va_outbox_result *r, va_store_cb cb,
+			   void *arg);
+/* Makes every pending row of tenant_id's calendars due now (retry now). */
+int va_store_outbox_retry_now(struct va_store *s, const char *tenant_id, va_store_cb cb, void *arg);
+
+/* A pull's outcome for one calendar resource (href). */
+struct va_cal_event_in {
+	int64_t start, end;
+	bool cancelled;		 /* STATUS:CANCELLED */
+	bool transparent;	 /* TRANSP:TRANSPARENT */
+	char appointment_id[40]; /* X-VOICEAI-APPOINTMENT-ID, "" when not ours */
+};
+struct va_cal_resource {
+	char href[VA_CAL_URL_MAX];
+	char etag[256];
+	bool deleted;		    /* gone from the calendar */
+	size_t n;		    /* occurrences (a series is expanded) */
+	struct va_cal_event_in *ev; /* owned by the caller of apply */
+};
+struct va_cal_pull {
+	char calendar_id[40];
+	char tenant_id[64];
+	bool full;	 /* every resource is listed: forget busy time of others */
+	bool save_token; /* store sync_token (may be "") */
+	char sync_token[512];
+	size_t n;
+	const struct va_cal_resource *res;
+	int64_t now_ms;
+};
+/* Applies a pull: staff's events become busy time (transparent and
+ * cancelled ones do not block); a change to one of our events moves or
+ * cancels the appointment (changed_by "calendar:<id>"), the link taking the
+ * new ETag in the same transaction so nothing echoes back; a move that
+ * collides with another booking is not applied and is reported in the
+ * calendar's last_error for a person to settle. cb gets the calendar's busy
+ * time afterwards (provider_id = the calendar's provider). */
+typedef void (*va_store_busy_cb)(int status, const struct va_busy *v, size_t n, void *arg);
+int va_store_cal_pull_apply(struct va_store *s, const struct va_cal_pull *p, va_store_busy_cb cb,
+			    void *arg);
+/* The calendar's busy time as stored (at start-up). */
+int va_store_cal_busy(struct va_store *s, const char *calendar_id, va_store_busy_cb cb, void *arg);
+/* Links of a calendar: href -> etag, for telling our own writes apart. */
+struct va_cal_link {
+	char appointment_id[40];
+	char href[VA_CAL_URL_MAX];
+	char etag[256];
+};
+typedef void (*va_store_links_cb)(int status, const struct va_cal_link *v, size_t n, void *arg);
+int va_store_cal_links(struct va_store *s, const char *calendar_id, va_store_links_cb cb,
+		       void *arg);
+/* Records a calendar's state after an exchange: state/last_error ("" =
+ * leave), ok_ms / pull_ms (0 = leave). */
+int va_store_cal_mark(struct va_store *s, const char *calendar_id, const char *state,
+		      const char *last_error, int64_t ok_ms, int64_t pull_ms, va_store_cb cb,
+		      void *arg);
+
+/* Feed addresses: a token (shown once) is stored as its SHA-256 hex. */
+int va_store_feed_add_sync(struct va_store *s, const char *tenant_id, const char *provider_id,
+			   const char *token_sha256);
+/* Revokes every feed of tenant_id (and provider_id, NULL = all). */
+int va_store_feed_revoke_sync(struct va_store *s, const char *tenant_id, const char *provider_id);
+/* cb gets VA_OK with the feed's tenant and provider in c->tenant_id and
+ * c->provider_id (other fields empty), VA_E_NOTFOUND for an unknown or
+ * revoked token. */
+int va_store_feed_find(struct va_store *s, const char *token_sha256, va_store_cal_cb cb, void *arg);
+int va_store_feed_add(struct va_store *s, const char *tenant_id, const char *provider_id,
+		      const char *token_sha256, va_store_cb cb, void *arg);
+int va_store_feed_revoke(struct va_store *s, const char *tenant_id, const char *provider_id,
+			 va_store_cb cb, void *arg);
 
 void va_conv_row_release(struct va_conv_row *c);
 void va_turn_row_release(struct va_turn_row *t);

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 /* Recovers the job of a given kind from its embedded base (field `base`). */
@@ -67,8 +68,10 @@ void va_store__worker_stop(struct va_store_worker *w);
  */
 struct va_store;
 
-/* Statement slots a store keeps for the other files (each file owns a range). */
-#define VA_STORE__EXT_STMTS 32
+/* Statement slots a store keeps for the other files (each file owns a range:
+ * appointments_sqlite.c from 0, calendar_sqlite.c from VA_STORE__CAL_STMTS). */
+#define VA_STORE__EXT_STMTS 64
+#define VA_STORE__CAL_STMTS 24
 
 /* Serializes the connection between the storage thread and the sync calls.
  * Jobs' run functions are already called with it held. */
@@ -86,6 +89,37 @@ int va_store__db_error(struct va_store *s, const char *op);
 /* Queues j on the storage thread: VA_E_INVAL without a store, VA_E_STATE when
  * it was opened without a loop, else as va_store__worker_submit. */
 int va_store__submit(struct va_store *s, struct va_store_job *j);
+
+/* Shared by the files of src/store/ (lock held). step_error maps a failed
+ * sqlite3_step: a lock still held by another writer after busy_timeout is
+ * VA_E_AGAIN, the overlap triggers and duplicate keys VA_E_EXISTS, the
+ * "too long" trigger VA_E_INVAL, anything else is logged (never the row's
+ * values) as VA_E_DB. begin is BEGIN IMMEDIATE; rollback does nothing when no
+ * transaction is open. column_text copies a text column ("" for NULL),
+ * truncated to size. */
+int va_store__step_error(struct va_store *s, int src, const char *op);
+int va_store__begin(struct va_store *s, const char *op);
+int va_store__commit(struct va_store *s, const char *op);
+void va_store__rollback(struct va_store *s);
+void va_store__column_text(sqlite3_stmt *st, int col, char *dst, size_t size);
+/* A new random id: prefix (at most 8 characters) + 24 hex digits. */
+int va_store__new_id(const char *prefix, char *dst, size_t size);
+
+/* Appointment changes for the other files of src/store/ (lock held). by is
+ * who made the change (changed_by); with own_tx false the caller holds an
+ * open write transaction and commits or rolls back itself. Same results as
+ * the public va_store_appt_cancel / va_store_appt_move. */
+struct va_appointment;
+int va_store__appt_get_locked(struct va_store *s, const char *tenant_id, const char *id,
+			      struct va_appointment *out);
+int va_store__appt_cancel_locked(struct va_store *s, const char *tenant_id, const char *id,
+				 const char *by, bool own_tx, struct va_appointment *out);
+int va_store__appt_move_locked(struct va_store *s, const char *tenant_id, const char *id,
+			       int64_t start, int64_t end, const char *provider_id, const char *by,
+			       bool own_tx, struct va_appointment *out);
+
+/* Loop thread: an appointment change committed (runs the change hook). */
+void va_store__changed(struct va_store *s, const char *tenant_id);
 
 /* Applies the migrations the database lacks, one transaction each. */
 int va_store__migrate(sqlite3 *db, char *why, size_t whysz);

@@ -129,6 +129,9 @@ struct va_store {
 	sqlite3_stmt *ext_stmt[VA_STORE__EXT_STMTS]; /* the other files' (store_internal.h) */
 	bool has_worker;
 	struct va_store_worker worker;
+	/* Loop thread only. */
+	void (*change_hook)(const char *tenant_id, void *arg);
+	void *change_arg;
 };
 
 /* ---- tenant columns ---------------------------------------------------- */
@@ -273,6 +276,21 @@ static void unlock_db(struct va_store *s)
 }
 
 /* ---- seams for the other files of src/store/ ---------------------------- */
+
+void va_store_set_change_hook(struct va_store *s, void (*fn)(const char *tenant_id, void *arg),
+			      void *arg)
+{
+	if (!s)
+		return;
+	s->change_hook = fn;
+	s->change_arg = arg;
+}
+
+void va_store__changed(struct va_store *s, const char *tenant_id)
+{
+	if (s && s->change_hook)
+		s->change_hook(tenant_id, s->change_arg);
+}
 
 void va_store__lock(struct va_store *s)
 {

@@ -43,12 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&m, 0xa5, sizeof(m));
 	va_route_match(path, size, &m);
 
-	if ((unsigned)m.route > VA_ROUTE_APPOINTMENT)
+	if ((unsigned)m.route > VA_ROUTE_CALENDAR_ICS)
 		abort();
 	check_id(m.tenant_id, 0);
 	check_id(m.session_id, 0);
 	check_id(m.item_id, 0);
-	if (m.item_id[0] && m.route != VA_ROUTE_APPOINTMENT)
+	if (m.item_id[0] && m.route != VA_ROUTE_APPOINTMENT && m.route != VA_ROUTE_CALENDAR_ITEM)
 		abort();
 	switch (m.route) {
 	case VA_ROUTE_NOT_FOUND:
@@ -65,8 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case VA_ROUTE_TENANT:
 	case VA_ROUTE_APPOINTMENTS:
 	case VA_ROUTE_APPOINTMENT:
+	case VA_ROUTE_CALENDAR:
+	case VA_ROUTE_CALENDAR_ITEM:
+	case VA_ROUTE_CALENDAR_ICS:
 		check_id(m.tenant_id, 1);
-		if (m.route == VA_ROUTE_APPOINTMENT) {
+		if (m.route == VA_ROUTE_APPOINTMENT || m.route == VA_ROUTE_CALENDAR_ITEM) {
 			check_id(m.item_id, 1);
 			if (!memmem(path, size, m.item_id, strlen(m.item_id)))
 				abort();

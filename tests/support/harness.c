@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-static int free_port(void)
+int it_free_port(void)
 {
 	struct sockaddr_in a;
 	socklen_t len = sizeof(a);
@@ -40,21 +40,35 @@ static int free_port(void)
 	return port;
 }
 
+static void server_exec(struct it_server *s, const char *const *extra, bool append);
+
 void it_server_start(struct it_server *s, const char *const *extra)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->dir, sizeof(s->dir), "/tmp/voiceai-it-XXXXXX");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
+	s->port = it_free_port();
+	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
+	snprintf(s->ws_base, sizeof(s->ws_base), "ws://127.0.0.1:%d", s->port);
+	server_exec(s, extra, false);
+}
+
+void it_server_restart(struct it_server *s, const char *const *extra)
+{
+	if (s->pid > 0)
+		it_server_stop(s);
+	server_exec(s, extra, true);
+}
+
+static void server_exec(struct it_server *s, const char *const *extra, bool append)
 {
 	char port[16], db[320];
 	const char *argv[48];
 	int n = 0;
 
-	memset(s, 0, sizeof(*s));
-	snprintf(s->dir, sizeof(s->dir), "/tmp/voiceai-it-XXXXXX");
-	assert_non_null(mkdtemp(s->dir));
-	snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
 	snprintf(db, sizeof(db), "%s/voiceai.db", s->dir);
-	s->port = free_port();
 	snprintf(port, sizeof(port), "%d", s->port);
-	snprintf(s->base, sizeof(s->base), "http://127.0.0.1:%d", s->port);
-	snprintf(s->ws_base, sizeof(s->ws_base), "ws://127.0.0.1:%d", s->port);
 	argv[n++] = VA_TEST_SERVER;
 	argv[n++] = "--port";
 	argv[n++] = port;
@@ -73,7 +87,7 @@ void it_server_start(struct it_server *s, const char *const *extra)
 	s->pid = fork();
 	assert_true(s->pid >= 0);
 	if (s->pid == 0) {
-		int fd = open(s->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fd = open(s->log, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0600);
 		int nul = open("/dev/null", O_WRONLY);
 		dup2(fd, 2);
 		dup2(nul, 1);
@@ -125,7 +139,12 @@ int it_server_stop(struct it_server *s)
 
 int it_log_count(const struct it_server *s, const char *needle)
 {
-	FILE *f = fopen(s->log, "r");
+	return it_file_count(s->log, needle);
+}
+
+int it_file_count(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
 	char line[4096];
 	int n = 0;
 
@@ -197,15 +216,15 @@ void it_call_start(struct it_server *s, struct it_call *c, const char *tenant, c
 	memset(c, 0, sizeof(*c));
 	it_random_sid("CA", c->call_sid, sizeof(c->call_sid));
 	struct va_kv params[] = {
-		{"AccountSid", "AC00000000000000000000000000000000"},
-		{"ApiVersion", "2010-04-01"},
-		{"CallSid", c->call_sid},
-		{"CallStatus", "ringing"},
-		{"Direction", "inbound"},
-		{"From", "+15551230001"},
-		{"To", "+15555550100"},
-		{"Caller", "+15551230001"},
-		{"Called", "+15555550100"},
+	    {"AccountSid", "AC00000000000000000000000000000000"},
+	    {"ApiVersion", "2010-04-01"},
+	    {"CallSid", c->call_sid},
+	    {"CallStatus", "ringing"},
+	    {"Direction", "inbound"},
+	    {"From", "+15551230001"},
+	    {"To", "+15555550100"},
+	    {"Caller", "+15551230001"},
+	    {"Called", "+15555550100"},
 	};
 	snprintf(path, sizeof(path), "/api/v1/voice/%s", tenant);
 	assert_int_equal(va_sim_webhook(s->base, path, token, NULL, params,
@@ -271,8 +290,8 @@ int it_read_reply(struct it_call *c, int timeout_ms, struct va_buf *reply, int *
 		long left;
 
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		left = timeout_ms - ((t1.tv_sec - t0.tv_sec) * 1000 +
-				     (t1.tv_nsec - t0.tv_nsec) / 1000000);
+		left = timeout_ms -
+		       ((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0)
 			return VA_E_TIMEOUT;
 		rc = va_sim_ws_recv(c->ws, (int)left, &f);
@@ -282,7 +301,8 @@ int it_read_reply(struct it_call *c, int timeout_ms, struct va_buf *reply, int *
 			va_sim_frame_release(&f);
 			return VA_E_CLOSED;
 		}
-		if (f.opcode != VA_WS_OP_TEXT || va_relay_parse_out(f.payload, f.len, &m) != VA_OK) {
+		if (f.opcode != VA_WS_OP_TEXT ||
+		    va_relay_parse_out(f.payload, f.len, &m) != VA_OK) {
 			va_sim_frame_release(&f);
 			continue;
 		}

@@ -30,12 +30,18 @@ struct it_server {
 /* Starts the server with extra flags (NULL-terminated list, may be NULL) and
  * waits until /healthz answers. Fails the test on error. */
 void it_server_start(struct it_server *s, const char *const *extra_args);
+/* Starts it again on the same port, database and log (appended). */
+void it_server_restart(struct it_server *s, const char *const *extra_args);
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int it_free_port(void);
 /* SIGTERM, waits for exit; returns the exit status (or -1). */
 int it_server_stop(struct it_server *s);
 /* True while the server process is alive. */
 bool it_server_alive(struct it_server *s);
 /* Number of log lines containing needle. */
 int it_log_count(const struct it_server *s, const char *needle);
+/* Number of lines of the file at path containing needle (0 if unreadable). */
+int it_file_count(const char *path, const char *needle);
 
 /* A simulated call: the signed webhook, its TwiML, the signed socket, setup. */
 struct it_call {

@@ -159,6 +159,18 @@ static void test_extra_segments(void **state)
 		assert_string_equal(m.tenant_id, "t1");
 		assert_string_equal(m.item_id, "apt_0123abcd");
 	}
+	expect("/api/v1/tenants/t1/calendar", VA_ROUTE_CALENDAR, "t1", "");
+	expect("/api/v1/tenants/t1/calendar.ics", VA_ROUTE_CALENDAR_ICS, "t1", "");
+	{
+		struct va_route_match m;
+		const char *p = "/api/v1/tenants/t1/calendar/cal_00ff";
+		va_route_match(p, strlen(p), &m);
+		assert_int_equal(m.route, VA_ROUTE_CALENDAR_ITEM);
+		assert_string_equal(m.item_id, "cal_00ff");
+	}
+	not_found("/api/v1/tenants/t1/calendar/sync/x");
+	not_found("/api/v1/tenants/t1/calendar.ics/x");
+	not_found("/api/v1/tenants/t1/calendars");
 	not_found("/api/v1/voice");
 	not_found("/api/v1/a/b/c/d/e/f/g/h");
 }
@@ -230,12 +242,13 @@ static void test_names(void **state)
 	assert_string_equal(va_route_name(VA_ROUTE_VOICE_STREAM), "voice_stream");
 	assert_string_equal(va_route_name(VA_ROUTE_TENANT), "tenant");
 	assert_string_equal(va_route_name(VA_ROUTE_APPOINTMENT), "appointment");
-	for (int r = VA_ROUTE_NOT_FOUND; r <= VA_ROUTE_APPOINTMENT; r++) {
-		for (int s = r + 1; s <= VA_ROUTE_APPOINTMENT; s++)
+	assert_string_equal(va_route_name(VA_ROUTE_CALENDAR_ICS), "calendar_ics");
+	for (int r = VA_ROUTE_NOT_FOUND; r <= VA_ROUTE_CALENDAR_ICS; r++) {
+		for (int s = r + 1; s <= VA_ROUTE_CALENDAR_ICS; s++)
 			assert_string_not_equal(va_route_name((enum va_route)r),
 						va_route_name((enum va_route)s));
 	}
-	assert_string_equal(va_route_name((enum va_route)(VA_ROUTE_APPOINTMENT + 1)), "?");
+	assert_string_equal(va_route_name((enum va_route)(VA_ROUTE_CALENDAR_ICS + 1)), "?");
 	assert_string_equal(va_route_name((enum va_route)1000), "?");
 }
 

@@ -552,7 +552,7 @@ static void on_done(struct va_llm_req *r, int err, long status, void *arg)
 		(*c->ndone)++;
 }
 
-static const struct va_llm_req_cbs cbs = {on_headers, on_data, on_done};
+static const struct va_llm_req_cbs cbs = {on_headers, on_data, on_done, NULL};
 
 struct fx {
 	uv_loop_t loop;

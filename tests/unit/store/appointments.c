@@ -1038,9 +1038,10 @@ static void test_migrate_from_v1(void **state)
 	assert_true(va_store__schema_version() >= 2);
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), va_store__schema_version());
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM turns WHERE text = 'hello'"), 1);
+	/* Two overlap guards (v4) and two calendar outbox writers (v7). */
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
 				     " AND tbl_name = 'appointments'"),
-			 2);
+			 4);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
 				     " AND tbl_name = 'appointments' AND sql IS NOT NULL"),
 			 3);
