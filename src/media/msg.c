@@ -8,10 +8,10 @@
 #include "media/msg.h"
 
 #include "core/alloc.h"
+#include "core/b64.h"
 #include "core/err.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,53 +21,6 @@ static int fail(char *why, size_t whysz, const char *msg)
 	if (why && whysz)
 		snprintf(why, whysz, "%s", msg);
 	return VA_E_PARSE;
-}
-
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict base64 into out (at most cap bytes). -1 when malformed or too long. */
-static long b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
-{
-	size_t i, k = 0;
-
-	if (n % 4)
-		return -1;
-	for (i = 0; i < n; i += 4) {
-		int v[4], pad = 0;
-
-		for (int j = 0; j < 4; j++) {
-			unsigned char c = (unsigned char)in[i + j];
-
-			if (c == '=' && i + 4 == n && j >= 2) {
-				v[j] = 0;
-				pad++;
-				continue;
-			}
-			if (pad || (v[j] = b64val(c)) < 0)
-				return -1;
-		}
-		if (k + 3 - (size_t)pad > cap)
-			return -1;
-		out[k++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[k++] = (uint8_t)((v[1] & 15) << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[k++] = (uint8_t)((v[2] & 3) << 6 | v[3]);
-	}
-	return (long)k;
 }
 
 static int copy_str(json_t *o, const char *key, char *dst, size_t size, bool required)
@@ -175,7 +128,8 @@ static int parse_media(json_t *root, struct va_media_in *m, char *why, size_t wh
 	a->timestamp_ms = counter(md, "timestamp");
 	if (a->chunk < -1 || a->timestamp_ms < -1)
 		return fail(why, whysz, "chunk and timestamp must be counts");
-	n = b64_decode(json_string_value(pl), json_string_length(pl), a->audio, sizeof(a->audio));
+	n = va_b64_decode(json_string_value(pl), json_string_length(pl), a->audio,
+			  sizeof(a->audio));
 	if (n < 0)
 		return fail(why, whysz, "payload is not base64 audio of an acceptable size");
 	a->len = (size_t)n;
@@ -269,14 +223,6 @@ static int dump(struct va_buf *out, json_t *j)
 	return rc;
 }
 
-static char *b64(const uint8_t *audio, size_t len)
-{
-	char *s = va_xmalloc(4 * ((len + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)s, audio, (int)len);
-	return s;
-}
-
 int va_media_write_media(struct va_buf *out, const char *stream_sid, const uint8_t *audio,
 			 size_t len)
 {
@@ -285,7 +231,7 @@ int va_media_write_media(struct va_buf *out, const char *stream_sid, const uint8
 
 	if (!stream_sid || (!audio && len) || len > (1u << 20))
 		return VA_E_INVAL;
-	p = b64(audio, len);
+	p = va_b64_encode(audio, len);
 	rc = dump(out, json_pack("{s:s, s:s, s:{s:s}}", "event", "media", "streamSid", stream_sid,
 				 "media", "payload", p));
 	free(p);
@@ -338,7 +284,7 @@ int va_media_write_audio_in(struct va_buf *out, const char *stream_sid, long seq
 	snprintf(s, sizeof(s), "%ld", seq);
 	snprintf(c, sizeof(c), "%ld", chunk);
 	snprintf(t, sizeof(t), "%ld", timestamp_ms);
-	p = b64(audio, len);
+	p = va_b64_encode(audio, len);
 	rc = dump(out, json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "event", "media",
 				 "sequenceNumber", s, "streamSid", stream_sid, "media", "track",
 				 "inbound", "chunk", c, "timestamp", t, "payload", p));
@@ -395,9 +341,10 @@ int va_media_parse_out(const char *data, size_t len, struct va_media_out *out)
 	}
 	if (strcmp(e, "media") == 0) {
 		json_t *p = json_object_get(json_object_get(root, "media"), "payload");
-		long n = json_is_string(p) ? b64_decode(json_string_value(p), json_string_length(p),
-							out->audio, sizeof(out->audio))
-					   : -1;
+		long n = json_is_string(p)
+			     ? va_b64_decode(json_string_value(p), json_string_length(p),
+					     out->audio, sizeof(out->audio))
+			     : -1;
 
 		out->type = VA_MEDIA_OUT_MEDIA;
 		if (n < 0)
