@@ -12,7 +12,7 @@
 
 struct va_listener {
 	struct va_vad *vad;
-	struct va_turn turn;
+	struct va_turn_tracker turn;
 	struct va_vad_result last;
 	uint8_t pending[VA_VAD_FRAME]; /* a partial 10 ms step */
 	size_t npending;
@@ -101,7 +101,7 @@ const struct va_vad_result *va_listener_last(const struct va_listener *l)
 	return &l->last;
 }
 
-const struct va_turn *va_listener_turn(const struct va_listener *l)
+const struct va_turn_tracker *va_listener_turn(const struct va_listener *l)
 {
 	return &l->turn;
 }

@@ -51,7 +51,7 @@ unsigned va_listener_push_pcm10(struct va_listener *l, const int16_t *pcm, bool 
 
 /* Borrowed views, valid until the next push or free. */
 const struct va_vad_result *va_listener_last(const struct va_listener *l);
-const struct va_turn *va_listener_turn(const struct va_listener *l);
+const struct va_turn_tracker *va_listener_turn(const struct va_listener *l);
 /* Milliseconds of audio processed so far. */
 int64_t va_listener_time_ms(const struct va_listener *l);
 

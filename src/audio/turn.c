@@ -29,7 +29,7 @@ int va_turn_params_validate(const struct va_turn_params *p)
 	return VA_OK;
 }
 
-int va_turn_init(struct va_turn *t, const struct va_turn_params *p)
+int va_turn_init(struct va_turn_tracker *t, const struct va_turn_params *p)
 {
 	struct va_turn_params def = VA_TURN_PARAMS_DEFAULT;
 	int rc = VA_OK;
@@ -45,7 +45,7 @@ int va_turn_init(struct va_turn *t, const struct va_turn_params *p)
 	return rc;
 }
 
-static unsigned update_eot(struct va_turn *t, bool speech)
+static unsigned update_eot(struct va_turn_tracker *t, bool speech)
 {
 	unsigned ev = 0;
 
@@ -88,7 +88,7 @@ static unsigned update_eot(struct va_turn *t, bool speech)
 	return ev;
 }
 
-static unsigned update_onset(struct va_turn *t, const struct va_vad_result *r, bool playing)
+static unsigned update_onset(struct va_turn_tracker *t, const struct va_vad_result *r, bool playing)
 {
 	int need = t->p.bargein_onset_ms;
 	bool ok = r->active;
@@ -116,7 +116,7 @@ static unsigned update_onset(struct va_turn *t, const struct va_vad_result *r, b
 	return VA_TURN_EV_ONSET;
 }
 
-unsigned va_turn_update(struct va_turn *t, const struct va_vad_result *r, bool playing)
+unsigned va_turn_update(struct va_turn_tracker *t, const struct va_vad_result *r, bool playing)
 {
 	unsigned ev;
 
@@ -126,7 +126,7 @@ unsigned va_turn_update(struct va_turn *t, const struct va_vad_result *r, bool p
 	return ev;
 }
 
-int64_t va_turn_onset_start_ms(const struct va_turn *t)
+int64_t va_turn_onset_start_ms(const struct va_turn_tracker *t)
 {
 	return t->onset_start_ms;
 }

@@ -62,7 +62,7 @@ enum va_turn_state {
 	VA_TURN_PAUSE,	  /* silent inside a turn: end of turn or more speech */
 };
 
-struct va_turn {
+struct va_turn_tracker {
 	struct va_turn_params p;
 	enum va_turn_state state;
 	int speech_ms;	/* current run of speech */
@@ -79,12 +79,12 @@ struct va_turn {
 int va_turn_params_validate(const struct va_turn_params *p);
 /* Starts in IDLE at time 0 (params NULL = defaults). VA_E_INVAL for bad
  * params, in which case the defaults are used. */
-int va_turn_init(struct va_turn *t, const struct va_turn_params *p);
+int va_turn_init(struct va_turn_tracker *t, const struct va_turn_params *p);
 /* One 10 ms frame: returns its VA_TURN_EV_* mask. */
-unsigned va_turn_update(struct va_turn *t, const struct va_vad_result *r, bool playing);
+unsigned va_turn_update(struct va_turn_tracker *t, const struct va_vad_result *r, bool playing);
 /* Where the speech that raised the last onset began (ms since init), so a
  * barge-in can say how much the caller had already said. */
-int64_t va_turn_onset_start_ms(const struct va_turn *t);
+int64_t va_turn_onset_start_ms(const struct va_turn_tracker *t);
 const char *va_turn_state_name(enum va_turn_state s);
 
 #endif

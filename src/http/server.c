@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "http/form.h"
+#include "realtime/client.h"
 #include "relay/transport.h"
 
 #include <libwebsockets.h>
@@ -486,6 +487,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 	return 0;
 }
 
+static int rt_client_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			      void *in, size_t len)
+{
+	return va_rt_client_lws_callback(wsi, (int)reason, user, in, len);
+}
+
 static const struct lws_protocols protocols[] = {
     {
 	.name = "voiceai",
@@ -494,6 +501,12 @@ static const struct lws_protocols protocols[] = {
 	/* Small per-socket receive buffer keeps idle calls cheap; larger
 	 * messages arrive in pieces and are reassembled up to max_frame. */
 	.rx_buffer_size = 1024,
+    },
+    {
+	/* Outbound: one OpenAI Realtime connection per audio call. */
+	.name = VA_RT_CLIENT_PROTOCOL,
+	.callback = rt_client_callback,
+	.rx_buffer_size = 16384,
     },
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -524,7 +537,9 @@ int va_http_server_start(struct va_server *srv)
 	memset(&info, 0, sizeof(info));
 	/* No VALIDATE_UTF8: a frame with bad UTF-8 is a malformed message that
 	 * the relay layer logs and skips, not a reason to drop the call. */
-	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6;
+	/* SSL global init: the Realtime client connects out over wss://. */
+	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6 |
+		       LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	info.foreign_loops = foreign;
 	info.port = srv->cfg.port;
 	info.iface = srv->cfg.bind[0] && strcmp(srv->cfg.bind, "0.0.0.0") ? srv->cfg.bind : NULL;

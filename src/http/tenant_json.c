@@ -5,6 +5,7 @@
  * and sizes. Nothing past this file sees json_t.
  */
 #include "http/tenant_json.h"
+#include "tenant/audio_json.h"
 #include "tenant/llm_json.h"
 #include "tenant/practice_json.h"
 #include "core/alloc.h"
@@ -266,7 +267,8 @@ int va_tenant_from_json(const char *data, size_t len, struct va_tenant *inout, b
 			goto out;
 		}
 		/* Lists given replace the defaults; what is left out keeps them. */
-		rc = va_practice_from_json(doc, strlen(doc), &tmp.practice, true, pwhy, sizeof(pwhy));
+		rc = va_practice_from_json(doc, strlen(doc), &tmp.practice, true, pwhy,
+					   sizeof(pwhy));
 		free(doc);
 		if (rc) {
 			rc = fail(why, whysz, "practice", pwhy);
@@ -282,6 +284,18 @@ int va_tenant_from_json(const char *data, size_t len, struct va_tenant *inout, b
 		}
 		rc = va_tenant_llm_from_json(doc, strlen(doc), &tmp.llm, why, whysz);
 		explicit_bzero(doc, strlen(doc));
+		free(doc);
+		if (rc)
+			goto out;
+	}
+	v = json_object_get(root, "audio");
+	if (v && !json_is_null(v)) {
+		char *doc = json_is_object(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+		if (!doc) {
+			rc = fail(why, whysz, "audio", "must be an object");
+			goto out;
+		}
+		rc = va_tenant_audio_from_json(doc, strlen(doc), &tmp.audio, why, whysz);
 		free(doc);
 		if (rc)
 			goto out;
@@ -366,6 +380,15 @@ int va_tenant_to_json(const struct va_tenant *t, struct va_buf *out)
 			lj = json_loads(va_buf_cstr(&lb), 0, NULL);
 		va_buf_release(&lb);
 		if (!lj || json_object_set_new(root, "llm", lj))
+			goto out;
+	}
+	{
+		struct va_buf ab = VA_BUF_INIT(4096);
+		json_t *aj = NULL;
+		if (va_tenant_audio_to_json(&t->audio, &ab) == VA_OK)
+			aj = json_loads(va_buf_cstr(&ab), 0, NULL);
+		va_buf_release(&ab);
+		if (!aj || json_object_set_new(root, "audio", aj))
 			goto out;
 	}
 	if (json_dump_callback(root, dump_cb, out, JSON_COMPACT)) {

@@ -247,6 +247,8 @@ static const char *const migrations[] = {
      " WHERE c.tenant_id = NEW.tenant_id"
      " AND (c.provider_id = '' OR c.provider_id IN (NEW.provider_id, OLD.provider_id));"
      " END;"),
+    /* 8: the practice's transport (relay or raw audio) and audio settings */
+    "ALTER TABLE tenants ADD COLUMN audio_json TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

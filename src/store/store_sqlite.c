@@ -10,6 +10,7 @@
  */
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "tenant/audio_json.h"
 #include "tenant/llm_json.h"
 #include "tenant/practice_json.h"
 
@@ -40,6 +41,8 @@ enum stmt_id {
 	ST_PRACTICE_GET,
 	ST_LLM_PUT,
 	ST_LLM_GET,
+	ST_AUDIO_PUT,
+	ST_AUDIO_GET,
 	ST__COUNT
 };
 
@@ -97,6 +100,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_PRACTICE_GET] = "SELECT practice_json FROM tenants WHERE id = ?1",
     [ST_LLM_PUT] = "UPDATE tenants SET llm_json = ?2 WHERE id = ?1",
     [ST_LLM_GET] = "SELECT llm_json FROM tenants WHERE id = ?1",
+    [ST_AUDIO_PUT] = "UPDATE tenants SET audio_json = ?2 WHERE id = ?1",
+    [ST_AUDIO_GET] = "SELECT audio_json FROM tenants WHERE id = ?1",
     [ST_TENANT_LIST] = "SELECT " TENANT_COLS " FROM tenants ORDER BY id",
     /* An upsert, not REPLACE: REPLACE deletes the row, which would cascade
      * to the conversation's turns. */
@@ -429,6 +434,51 @@ static int llm_get_locked(struct va_store *s, struct va_tenant *t)
 	return rc;
 }
 
+static int audio_put_locked(struct va_store *s, const struct va_tenant *t)
+{
+	struct va_buf doc = VA_BUF_INIT(4096);
+	sqlite3_stmt *st = NULL;
+	int rc = va_tenant_audio_to_json(&t->audio, &doc);
+
+	if (rc == VA_OK)
+		rc = stmt_get(s, ST_AUDIO_PUT, &st);
+	if (rc == VA_OK) {
+		if (sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(st, 2, va_buf_cstr(&doc), (int)doc.len, SQLITE_STATIC) !=
+			SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE)
+			rc = db_error(s, "audio_put");
+		stmt_done(st);
+	}
+	va_buf_release(&doc);
+	return rc;
+}
+
+/* A practice saved before audio settings existed gets the defaults. */
+static int audio_get_locked(struct va_store *s, struct va_tenant *t)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *doc;
+	char why[160];
+	int rc = stmt_get(s, ST_AUDIO_GET, &st);
+
+	memset(&t->audio, 0, sizeof(t->audio));
+	t->audio.preset = VA_AUDIO_PRESET_NORMAL;
+	va_audio_settings_default(&t->audio.settings);
+	if (rc)
+		return rc;
+	if (sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = db_error(s, "audio_get");
+	} else if (sqlite3_step(st) == SQLITE_ROW && (doc = sqlite3_column_text(st, 0)) != NULL &&
+		   va_tenant_audio_from_json((const char *)doc, (size_t)sqlite3_column_bytes(st, 0),
+					     &t->audio, why, sizeof(why)) != VA_OK) {
+		VA_ERROR("store", NULL, "sqlite_error", "op=audio_read err=\"bad document\"");
+		rc = VA_E_DB;
+	}
+	stmt_done(st);
+	return rc;
+}
+
 static int tenant_put_locked(struct va_store *s, const struct va_tenant *t)
 {
 	const char *base = (const char *)t;
@@ -460,6 +510,8 @@ static int tenant_put_locked(struct va_store *s, const struct va_tenant *t)
 		rc = practice_put_locked(s, t);
 	if (rc == VA_OK)
 		rc = llm_put_locked(s, t);
+	if (rc == VA_OK)
+		rc = audio_put_locked(s, t);
 	return rc;
 }
 
@@ -478,7 +530,9 @@ static int read_tenant(struct va_store *s, sqlite3_stmt *st, struct va_tenant *t
 	for (int p = 0; p < VA_PRESET__COUNT; p++) {
 		if (preset && strcmp((const char *)preset, preset_names[p]) == 0) {
 			t->relay.preset = (enum va_line_preset)p;
-			return practice_get_locked(s, t) ? VA_E_DB : llm_get_locked(s, t);
+			if (practice_get_locked(s, t) || llm_get_locked(s, t))
+				return VA_E_DB;
+			return audio_get_locked(s, t);
 		}
 	}
 	VA_ERROR("store", NULL, "sqlite_error", "op=tenant_read err=\"unknown preset\"");

@@ -107,6 +107,10 @@ void va_tenant_defaults(struct va_tenant *t)
 	r->partial_prompts = false;
 	r->application_reconnect = false;
 	va_tenant_apply_preset(r, VA_PRESET_STANDARD);
+	t->audio.transport = VA_TRANSPORT_RELAY;
+	t->audio.preset = VA_AUDIO_PRESET_NORMAL;
+	va_audio_settings_default(&t->audio.settings);
+	t->audio.turn = VA_TURN_DETECT_LOCAL;
 	/* A practice that says nothing of its schedule starts from the demo
 	 * practice's hours, providers and services (not its address or plans). */
 	va_practice_fill_defaults(&t->practice, current_year());

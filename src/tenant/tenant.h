@@ -10,6 +10,7 @@
 #ifndef VA_TENANT_TENANT_H
 #define VA_TENANT_TENANT_H
 
+#include "audio/settings.h"
 #include "schedule/practice.h"
 
 #include <stdbool.h>
@@ -29,17 +30,17 @@ enum va_line_preset {
 };
 
 struct va_relay_settings {
-	char language[24];		    /* BCP-47, e.g. en-US */
-	char tts_provider[16];		    /* Google | Amazon | ElevenLabs */
-	char voice[64];			    /* provider voice id */
-	char transcription_provider[16];    /* Google | Deepgram */
-	char speech_model[40];		    /* e.g. nova-3-general; "" = provider default */
-	char interruptible[8];		    /* none | dtmf | speech | any */
-	char interrupt_sensitivity[8];	    /* low | medium | high */
-	char speech_timeout[8];		    /* "auto" or 600..5000 (ms) */
-	char report_input_during_agent[8];  /* none | dtmf | speech | any */
-	char welcome_interruptible[8];	    /* none | dtmf | speech | any */
-	char hints[256];		    /* comma-separated words for STT */
+	char language[24];		   /* BCP-47, e.g. en-US */
+	char tts_provider[16];		   /* Google | Amazon | ElevenLabs */
+	char voice[64];			   /* provider voice id */
+	char transcription_provider[16];   /* Google | Deepgram */
+	char speech_model[40];		   /* e.g. nova-3-general; "" = provider default */
+	char interruptible[8];		   /* none | dtmf | speech | any */
+	char interrupt_sensitivity[8];	   /* low | medium | high */
+	char speech_timeout[8];		   /* "auto" or 600..5000 (ms) */
+	char report_input_during_agent[8]; /* none | dtmf | speech | any */
+	char welcome_interruptible[8];	   /* none | dtmf | speech | any */
+	char hints[256];		   /* comma-separated words for STT */
 	bool dtmf_detection;
 	bool preemptible;
 	bool partial_prompts;
@@ -60,18 +61,39 @@ struct va_tenant_llm {
 	int timeout_ms;	    /* 0: the server's */
 };
 
+/* How calls reach the practice: ConversationRelay (Twilio does speech to
+ * text and text to speech), or the raw call audio (Media Streams) bridged to
+ * a speech-to-speech model with our own voice-activity detection. */
+enum va_transport { VA_TRANSPORT_RELAY = 0, VA_TRANSPORT_AUDIO = 1 };
+
+enum va_turn_detection {
+	VA_TURN_DETECT_LOCAL = 0, /* our detector decides when the caller is done */
+	VA_TURN_DETECT_SERVER_VAD,
+	VA_TURN_DETECT_SEMANTIC_VAD,
+};
+
+struct va_tenant_audio {
+	enum va_transport transport;
+	enum va_audio_preset preset;	   /* the starting point of settings */
+	struct va_audio_settings settings; /* the preset, with explicit overrides */
+	enum va_turn_detection turn;
+	char model[64]; /* Realtime model; "" = gpt-realtime */
+	char voice[32]; /* "" = the model's */
+};
+
 struct va_tenant {
-	char id[VA_TENANT_ID_MAX];     /* [A-Za-z0-9_-]{1,63} */
-	char name[128];		       /* practice name */
-	char timezone[64];	       /* IANA, e.g. America/New_York */
-	char twilio_auth_token[128];   /* secret: signs Twilio's requests */
-	char api_key[128];	       /* secret: the practice's API key */
-	char front_desk_number[32];    /* E.164, for transfers */
-	char greeting[512];	       /* welcomeGreeting */
-	char connecting_message[256];  /* optional <Say> before <Connect>; "" = off */
+	char id[VA_TENANT_ID_MAX];    /* [A-Za-z0-9_-]{1,63} */
+	char name[128];		      /* practice name */
+	char timezone[64];	      /* IANA, e.g. America/New_York */
+	char twilio_auth_token[128];  /* secret: signs Twilio's requests */
+	char api_key[128];	      /* secret: the practice's API key */
+	char front_desk_number[32];   /* E.164, for transfers */
+	char greeting[512];	      /* welcomeGreeting */
+	char connecting_message[256]; /* optional <Say> before <Connect>; "" = off */
 	struct va_relay_settings relay;
-	struct va_practice practice;   /* hours, providers, services, plans */
-	struct va_tenant_llm llm;      /* optional language model settings */
+	struct va_practice practice;  /* hours, providers, services, plans */
+	struct va_tenant_llm llm;     /* optional language model settings */
+	struct va_tenant_audio audio; /* transport and raw-audio settings */
 };
 
 /* Fills t with the defaults every new tenant starts from (id left empty). */

@@ -16,7 +16,7 @@
 
 /* Feeds ms of one decision; returns the OR of the events and, in *at, the
  * time of the last event (or -1). */
-static unsigned feed(struct va_turn *t, int ms, bool speech, float prob, bool voiced, bool playing,
+static unsigned feed(struct va_turn_tracker *t, int ms, bool speech, float prob, bool voiced, bool playing,
 		     int64_t *at)
 {
 	struct va_vad_result r = {
@@ -38,7 +38,7 @@ static unsigned feed(struct va_turn *t, int ms, bool speech, float prob, bool vo
 static void test_params(void **state)
 {
 	struct va_turn_params p = VA_TURN_PARAMS_DEFAULT;
-	struct va_turn t;
+	struct va_turn_tracker t;
 
 	assert_int_equal(va_turn_params_validate(&p), VA_OK);
 	p.eot_silence_ms = 100;
@@ -57,7 +57,7 @@ static void test_params(void **state)
 
 static void test_end_of_turn(void **state)
 {
-	struct va_turn t;
+	struct va_turn_tracker t;
 	int64_t at;
 
 	va_turn_init(&t, NULL);
@@ -82,7 +82,7 @@ static void test_end_of_turn(void **state)
 
 static void test_blips(void **state)
 {
-	struct va_turn t;
+	struct va_turn_tracker t;
 	int64_t at;
 
 	va_turn_init(&t, NULL);
@@ -102,7 +102,7 @@ static void test_blips(void **state)
 
 static void test_onsets(void **state)
 {
-	struct va_turn t;
+	struct va_turn_tracker t;
 	int64_t at;
 
 	va_turn_init(&t, NULL);
@@ -124,7 +124,7 @@ static void test_onsets(void **state)
 
 static void test_onsets_while_playing(void **state)
 {
-	struct va_turn t;
+	struct va_turn_tracker t;
 	int64_t at;
 
 	va_turn_init(&t, NULL);

@@ -366,7 +366,8 @@ static void test_to_json_masks_secrets(void **state)
 	/* The schedule document rides along under "practice". */
 	assert_true(json_is_object(json_object_get(json_object_get(root, "practice"), "hours")));
 	assert_true(json_is_object(json_object_get(root, "llm")));
-	assert_int_equal(json_object_size(root), 11);
+	assert_true(json_is_object(json_object_get(root, "audio")));
+	assert_int_equal(json_object_size(root), 12);
 	json_decref(root);
 	va_buf_release(&b);
 }
@@ -421,6 +422,49 @@ static void test_to_json_failures(void **state)
 	va_buf_release(&b);
 }
 
+static void test_audio_settings(void **state)
+{
+	struct va_tenant t, noisy;
+	struct va_buf b = VA_BUF_INIT(1 << 20);
+	char why[200];
+
+	assert_int_equal(parse(minimal, &t, false, why, sizeof(why)), VA_OK);
+	/* ConversationRelay unless a practice chooses the raw audio. */
+	assert_int_equal(t.audio.transport, VA_TRANSPORT_RELAY);
+	assert_int_equal(t.audio.turn, VA_TURN_DETECT_LOCAL);
+	assert_int_equal(parse("{\"audio\":{\"transport\":\"audio\",\"preset\":\"noisy\","
+			       "\"end_of_turn_ms\":1200,\"turn_detection\":\"semantic_vad\","
+			       "\"model\":\"gpt-realtime-mini\",\"voice\":\"marin\"}}",
+			       &t, true, why, sizeof(why)),
+			 VA_OK);
+	assert_int_equal(t.audio.transport, VA_TRANSPORT_AUDIO);
+	assert_int_equal(t.audio.preset, VA_AUDIO_PRESET_NOISY);
+	assert_int_equal(t.audio.turn, VA_TURN_DETECT_SEMANTIC_VAD);
+	assert_string_equal(t.audio.model, "gpt-realtime-mini");
+	/* The preset's thresholds, with the explicit one over it. */
+	va_audio_settings_preset(VA_AUDIO_PRESET_NOISY, &noisy.audio.settings);
+	assert_int_equal(t.audio.settings.eot_silence_ms, 1200);
+	assert_int_equal(t.audio.settings.bargein_onset_ms, noisy.audio.settings.bargein_onset_ms);
+	assert_int_equal(va_tenant_to_json(&t, &b), VA_OK);
+	assert_non_null(strstr(va_buf_cstr(&b), "\"transport\":\"audio\""));
+	assert_non_null(strstr(va_buf_cstr(&b), "\"end_of_turn_ms\":1200"));
+	va_buf_release(&b);
+
+	assert_int_equal(
+	    parse("{\"audio\":{\"transport\":\"pigeon\"}}", &t, true, why, sizeof(why)),
+	    VA_E_INVAL);
+	assert_non_null(strstr(why, "audio.transport"));
+	assert_int_equal(parse("{\"audio\":{\"end_of_turn_ms\":50}}", &t, true, why, sizeof(why)),
+			 VA_E_INVAL);
+	assert_non_null(strstr(why, "audio.thresholds"));
+	assert_int_equal(parse("{\"audio\":{\"vad_sensitivity\":3}}", &t, true, why, sizeof(why)),
+			 VA_E_INVAL);
+	assert_int_equal(parse("{\"audio\":{\"voice\":\"a b\"}}", &t, true, why, sizeof(why)),
+			 VA_E_INVAL);
+	/* A refused update leaves the practice as it was. */
+	assert_int_equal(t.audio.transport, VA_TRANSPORT_AUDIO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +477,7 @@ int main(void)
 	    cmocka_unit_test(test_rejections_name_the_field),
 	    cmocka_unit_test(test_too_long),
 	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_audio_settings),
 	    cmocka_unit_test(test_to_json_masks_secrets),
 	    cmocka_unit_test(test_round_trip_keeps_secrets),
 	    cmocka_unit_test(test_to_json_failures),
