@@ -675,7 +675,7 @@ static void digits_of(const char *from, char *dst, size_t dstsz)
 		memmove(dst, dst + 1, o);
 }
 
-static void apply_tenant(struct va_llm_settings *s, const struct va_tenant_llm *t)
+void va_llm_settings_apply_tenant(struct va_llm_settings *s, const struct va_tenant_llm *t)
 {
 	const char *env;
 	size_t n;
@@ -715,7 +715,7 @@ static struct va_agent *la_create(const struct va_agent_call *call,
 	else
 		va_llm_settings_from_env(&eff);
 	if (call->tenant)
-		apply_tenant(&eff, &call->tenant->llm);
+		va_llm_settings_apply_tenant(&eff, &call->tenant->llm);
 	if (!eff.enabled || !call->http)
 		return va_agent_receptionist_factory.create(call, host_ops, host);
 	a = va_xcalloc(1, sizeof(*a));

@@ -11,6 +11,7 @@
 #define VA_AGENT_LLM_AGENT_H
 
 #include "agent/agent.h"
+#include "tenant/tenant.h"
 
 #include <stdbool.h>
 
@@ -29,6 +30,10 @@ struct va_llm_settings {
  * VOICEAI_LLM_FIRST_TOKEN_MS, VOICEAI_LLM_TIMEOUT_MS, VOICEAI_LLM_TEMPERATURE.
  * Enabled when a key or a base URL is set. */
 void va_llm_settings_from_env(struct va_llm_settings *s);
+
+/* Overlays a practice's own model settings (base URL, model, key or the
+ * environment variable holding it, temperature, timeouts) on s. */
+void va_llm_settings_apply_tenant(struct va_llm_settings *s, const struct va_tenant_llm *t);
 
 /* "llm": the model when configured for the call, else the receptionist. */
 extern const struct va_agent_factory va_agent_llm_factory;

@@ -4,6 +4,7 @@
  * reconnect grace and turn-by-turn persistence. Transport-agnostic.
  */
 #include "call/call.h"
+#include "agent/receptionist.h"
 #include "app/server.h"
 #include "core/alloc.h"
 #include "core/clock.h"
@@ -385,6 +386,13 @@ static void attach(struct va_call *c, const struct va_call_sink_ops *ops, void *
 int va_call_setup(struct va_server *srv, const char *tenant_id, const struct va_relay_setup *setup,
 		  const struct va_call_sink_ops *ops, void *sink, struct va_call **out)
 {
+	return va_call_setup_with(srv, tenant_id, setup, NULL, ops, sink, out);
+}
+
+int va_call_setup_with(struct va_server *srv, const char *tenant_id,
+		       const struct va_relay_setup *setup, const struct va_agent_factory *factory,
+		       const struct va_call_sink_ops *ops, void *sink, struct va_call **out)
+{
 	const struct va_tenant *tenant = va_server_tenant(srv, tenant_id);
 	struct va_call *c = va_call_find_by_sid(srv, setup->call_sid);
 	struct va_agent_call info;
@@ -458,13 +466,15 @@ int va_call_setup(struct va_server *srv, const char *tenant_id, const struct va_
 	    .to = c->to,
 	    .caller_name = setup->caller_name,
 	};
-	c->agent = srv->agent->create(&info, &host_ops, c);
+	if (!factory)
+		factory = srv->agent;
+	c->agent = factory->create(&info, &host_ops, c);
 	if (!c->agent) {
-		VA_ERROR("call", c->call_sid, "agent_failed", "agent=%s", srv->agent->name);
+		VA_ERROR("call", c->call_sid, "agent_failed", "agent=%s", factory->name);
 		free(c);
 		return VA_E_STATE;
 	}
-	c->agent_name = srv->agent->name;
+	c->agent_name = factory->name;
 	registry_add(srv, c);
 	attach(c, ops, sink);
 	srv->total_conversations++;
@@ -508,6 +518,60 @@ static uint64_t begin_caller_turn(struct va_call *c, const char *text)
 		c->agent_turn = -1;
 	}
 	return c->turn_id;
+}
+
+void va_call_record_caller(struct va_call *c, const char *text)
+{
+	struct va_turn *t;
+
+	if (!text || !text[0] || c->state == VA_CALL_ENDED)
+		return;
+	t = add_turn(c, VA_TURN_CALLER);
+	if (!t)
+		return;
+	va_buf_append_str(&t->text, text);
+	t->ended_ms = t->started_ms;
+	t->saved_final = true;
+	save_turn(c, c->n_turns - 1);
+	if (c->agent_name && strcmp(c->agent_name, "receptionist") == 0)
+		va_receptionist_absorb(c->agent, text);
+}
+
+void va_call_record_agent(struct va_call *c, const char *text, const char *heard, bool interrupted,
+			  uint64_t t0_ns, int64_t first_us, int64_t last_us)
+{
+	struct va_turn *t;
+
+	if (c->state == VA_CALL_ENDED)
+		return;
+	t = add_turn(c, VA_TURN_AGENT);
+	if (!t)
+		return;
+	va_buf_append_str(&t->text, text ? text : "");
+	t->interrupted = interrupted;
+	if (interrupted)
+		t->heard = va_xstrdup(heard ? heard : "");
+	t->t0_ns = t0_ns;
+	t->first_us = first_us;
+	t->last_us = last_us;
+	t->ended_ms = va_clock_wall_ms();
+	t->saved_final = true;
+	if (interrupted)
+		c->interruptions++, c->srv->total_interruptions++;
+	save_turn(c, c->n_turns - 1);
+	if (first_us >= 0)
+		va_latency_add_us(&c->srv->first_token, (uint64_t)first_us);
+}
+
+void va_call_set_detail(struct va_call *c, const char *key, const char *value)
+{
+	host_set_detail(c, key, value);
+}
+
+void va_call_set_handoff(struct va_call *c, const char *handoff_json)
+{
+	free(c->handoff);
+	c->handoff = handoff_json ? va_xstrdup(handoff_json) : NULL;
 }
 
 int va_call_relay_failures(const struct va_call *c)

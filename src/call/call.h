@@ -62,12 +62,12 @@ struct va_turn {
 	struct va_buf text;
 	char *heard; /* agent turn cut short: what the caller heard */
 	bool interrupted;
-	bool open;   /* agent turn still streaming */
+	bool open; /* agent turn still streaming */
 	bool saved_final;
 	bool truncated; /* transcript text hit its cap */
 	int64_t started_ms, ended_ms;
-	uint64_t t0_ns;		 /* when the prompt it answers arrived */
-	int64_t first_us, last_us; /* -1 until known */
+	uint64_t t0_ns;				  /* when the prompt it answers arrived */
+	int64_t first_us, last_us;		  /* -1 until known */
 	int64_t model_request_us, model_first_us; /* model turns; -1 otherwise */
 };
 
@@ -85,8 +85,8 @@ struct va_call {
 
 	char tenant_id[64];
 	char call_sid[64];
-	char session_id[64];			       /* the first session's id: the key */
-	char aliases[VA_CALL_MAX_ALIASES][64];	       /* later sessions of the same call */
+	char session_id[64];		       /* the first session's id: the key */
+	char aliases[VA_CALL_MAX_ALIASES][64]; /* later sessions of the same call */
 	char from[32], to[32];
 	enum va_call_state state;
 	char end_reason[24]; /* completed, handoff, dropped, shutdown, ended */
@@ -99,19 +99,22 @@ struct va_call {
 	const struct va_call_sink_ops *sink_ops;
 	void *sink;
 
-	uint64_t turn_id;	 /* current turn; replies for others are dropped */
-	struct va_turn *turns;	 /* growable array */
+	uint64_t turn_id;      /* current turn; replies for others are dropped */
+	struct va_turn *turns; /* growable array */
 	size_t n_turns, cap_turns;
-	long agent_turn;	 /* index of the latest agent turn, -1 none */
-	bool end_after_turn;	 /* end_call asked while a reply streams */
+	long agent_turn;     /* index of the latest agent turn, -1 none */
+	bool end_after_turn; /* end_call asked while a reply streams */
 
 	size_t n_details;
-	struct va_detail *details; /* owned; allocated on the first detail, so idle calls stay small */
+	struct va_detail
+	    *details; /* owned; allocated on the first detail, so idle calls stay small */
 
 	int interruptions;
 	int errors_from_twilio;
 	int sessions; /* how many transports this call has had */
 	int relay_failures;
+	bool media_failed; /* the raw-audio model failed: continue on ConversationRelay */
+	bool media_ended;  /* the raw-audio model ended the call (goodbye said) */
 
 	uv_timer_t *grace_timer; /* heap: freed in its close callback */
 };
@@ -123,6 +126,26 @@ struct va_call {
  */
 int va_call_setup(struct va_server *srv, const char *tenant_id, const struct va_relay_setup *setup,
 		  const struct va_call_sink_ops *ops, void *sink, struct va_call **out);
+
+/* As va_call_setup with a given agent (NULL = the server's). The raw-audio
+ * transport keeps the embedded receptionist listening in the background, so
+ * a fall back to ConversationRelay continues with what was said. */
+int va_call_setup_with(struct va_server *srv, const char *tenant_id,
+		       const struct va_relay_setup *setup, const struct va_agent_factory *factory,
+		       const struct va_call_sink_ops *ops, void *sink, struct va_call **out);
+
+/* A transport whose own model talks (the Realtime bridge) records the turns
+ * as they happen, without asking the call's agent to answer: the caller's
+ * words (also taken in by a receptionist agent), and the model's reply with
+ * what was heard when cut short and its timing (t0: end of the caller's
+ * speech, monotonic; microseconds to the first and last audio sent, -1 n/a). */
+void va_call_record_caller(struct va_call *c, const char *text);
+void va_call_record_agent(struct va_call *c, const char *text, const char *heard, bool interrupted,
+			  uint64_t t0_ns, int64_t first_us, int64_t last_us);
+void va_call_set_detail(struct va_call *c, const char *key, const char *value);
+/* Where the call goes after its transport closes (the <Connect action>):
+ * handoff_json as an agent's end_call would give it (NULL clears). */
+void va_call_set_handoff(struct va_call *c, const char *handoff_json);
 
 /* How many times this call's relay session failed and came back through the
  * action callback (see http/routes_voice.c). */

@@ -5,9 +5,9 @@
 #include <string.h>
 
 static const char *const route_names[] = {
-    "not_found",    "healthz",	    "voice",	    "voice_stream",  "voice_action",
-    "voice_gather", "relay_status", "conversation", "tenants",	     "tenant",
-    "appointments", "appointment",  "calendar",	    "calendar_item", "calendar_ics",
+    "not_found",    "healthz",	     "voice",	     "voice_stream", "voice_action", "voice_gather",
+    "relay_status", "conversation",  "tenants",	     "tenant",	     "appointments", "appointment",
+    "calendar",	    "calendar_item", "calendar_ics", "voice_media",
 };
 
 const char *va_route_name(enum va_route r)
@@ -91,6 +91,8 @@ void va_route_match(const char *path, size_t len, struct va_route_match *m)
 			m->route = VA_ROUTE_VOICE_ACTION;
 		else if (is(seg[4], sl[4], "gather"))
 			m->route = VA_ROUTE_VOICE_GATHER;
+		else if (is(seg[4], sl[4], "media"))
+			m->route = VA_ROUTE_VOICE_MEDIA;
 		if (m->route == VA_ROUTE_NOT_FOUND)
 			m->tenant_id[0] = '\0';
 		return;

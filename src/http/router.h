@@ -25,6 +25,7 @@ enum va_route {
 	VA_ROUTE_CALENDAR,	/* /api/v1/tenants/{tenant}/calendar */
 	VA_ROUTE_CALENDAR_ITEM, /* /api/v1/tenants/{tenant}/calendar/{item} (sync, feeds, id) */
 	VA_ROUTE_CALENDAR_ICS,	/* /api/v1/tenants/{tenant}/calendar.ics */
+	VA_ROUTE_VOICE_MEDIA,	/* /api/v1/voice/{tenant}/media  (WebSocket, Media Streams) */
 };
 
 #define VA_ROUTE_ID_MAX 64

@@ -15,6 +15,8 @@
 #include "core/log.h"
 #include "http/form.h"
 #include "http/http.h"
+#include "media/session.h"
+#include "tenant/audio_json.h"
 #include "twilio/signature.h"
 #include "twilio/twiml.h"
 
@@ -24,7 +26,7 @@
 #include <strings.h>
 
 #define GATHER_REPLY_TIMEOUT_MS 8000
-#define GATHER_MAX_EMPTY 3
+#define GATHER_MAX_EMPTY	3
 
 static void respond_twiml(struct va_http_req *r, struct va_buf *twiml)
 {
@@ -60,7 +62,8 @@ static const struct va_tenant *authenticate(struct va_http_req *r, struct va_for
 	va_http_public_base(r, false, base, sizeof(base));
 	snprintf(url, sizeof(url), "%s%s%s%s", base, r->path, r->query[0] ? "?" : "", r->query);
 	if (!r->signature[0] ||
-	    !va_twilio_validate(t->twilio_auth_token, url, r->method == VA_HTTP_POST ? f->pairs : NULL,
+	    !va_twilio_validate(t->twilio_auth_token, url,
+				r->method == VA_HTTP_POST ? f->pairs : NULL,
 				r->method == VA_HTTP_POST ? f->n : 0, r->signature)) {
 		const char *sid = va_form_get(f, "CallSid");
 		VA_WARN("voice", sid, "signature_rejected", "tenant=%s reason=%s route=%s", t->id,
@@ -79,16 +82,18 @@ static const char *field(const struct va_form *f, const char *name)
 
 /* The ConversationRelay TwiML for tenant t, greeting overridable for resumes. */
 static void connect_twiml(struct va_http_req *r, const struct va_tenant *t, const struct va_form *f,
-			  const char *greeting, struct va_buf *out)
+			  const char *greeting, bool relay_only, struct va_buf *out)
 {
 	char wsbase[512], base[512], ws[768], action[768];
 	struct va_tenant copy;
 	struct va_kv params[4];
 	size_t n = 0;
+	bool audio = !relay_only && va_media_available(r->srv, t);
 
 	va_http_public_base(r, true, wsbase, sizeof(wsbase));
 	va_http_public_base(r, false, base, sizeof(base));
-	snprintf(ws, sizeof(ws), "%s/api/v1/voice/%s/stream", wsbase, t->id);
+	snprintf(ws, sizeof(ws), "%s/api/v1/voice/%s/%s", wsbase, t->id,
+		 audio ? "media" : "stream");
 	snprintf(action, sizeof(action), "%s/api/v1/voice/%s/action", base, t->id);
 	params[n++] = (struct va_kv){"tenant", t->id};
 	if (va_form_get(f, "From"))
@@ -101,6 +106,13 @@ static void connect_twiml(struct va_http_req *r, const struct va_tenant *t, cons
 		copy.connecting_message[0] = '\0';
 		t = &copy;
 	}
+	if (audio) {
+		va_twiml_connect_stream(out, t, ws, action, params, n);
+		return;
+	}
+	if (!relay_only && t->audio.transport == VA_TRANSPORT_AUDIO)
+		VA_INFO("voice", va_form_get(f, "CallSid"), "audio_unavailable",
+			"tenant=%s then=relay reason=\"no Realtime key\"", t->id);
 	va_twiml_connect_relay(out, t, ws, action, params, n);
 }
 
@@ -122,7 +134,7 @@ void va_routes_voice(struct va_http_req *r)
 		respond_twiml(r, &out);
 		goto out;
 	}
-	connect_twiml(r, t, &f, NULL, &out);
+	connect_twiml(r, t, &f, NULL, false, &out);
 	VA_INFO("voice", sid, "incoming_call", "tenant=%s status=%s", t->id,
 		field(&f, "CallStatus"));
 	respond_twiml(r, &out);
@@ -168,8 +180,9 @@ void va_routes_voice_action(struct va_http_req *r)
 	c = sid[0] ? va_call_find_by_sid(r->srv, sid) : NULL;
 	if (c && strcmp(c->tenant_id, t->id) != 0)
 		c = NULL; /* never act on another practice's call */
-	VA_INFO("voice", sid, "session_ended", "tenant=%s call_status=%s session_status=%s error=%s",
-		t->id, call_status, session_status, err[0] ? err : "-");
+	VA_INFO("voice", sid, "session_ended",
+		"tenant=%s call_status=%s session_status=%s error=%s", t->id, call_status,
+		session_status, err[0] ? err : "-");
 
 	if (!strcasecmp(call_status, "completed") || !strcasecmp(call_status, "canceled") ||
 	    !strcasecmp(call_status, "failed") || !strcasecmp(call_status, "no-answer") ||
@@ -187,7 +200,7 @@ void va_routes_voice_action(struct va_http_req *r)
 		if (c)
 			va_call_finish(c, "ended");
 		va_twiml_say_hangup(&out, "Goodbye.");
-	} else if (!strcasecmp(session_status, "ended")) {
+	} else if (!strcasecmp(session_status, "ended") || (c && c->media_ended)) {
 		/* The agent ended the session after saying goodbye itself. */
 		if (c)
 			va_call_finish(c, "ended");
@@ -200,16 +213,25 @@ void va_routes_voice_action(struct va_http_req *r)
 			va_call_note_relay_failure(c);
 		va_http_public_base(r, false, base, sizeof(base));
 		snprintf(action, sizeof(action), "%s/api/v1/voice/%s/gather", base, t->id);
-		va_twiml_gather(&out, "Sorry, we had a connection problem. I'm still here. How can I help you?",
-				action, t);
+		va_twiml_gather(
+		    &out, "Sorry, we had a connection problem. I'm still here. How can I help you?",
+		    action, t);
 		VA_WARN("voice", sid, "fallback_gather", "tenant=%s", t->id);
+	} else if (c && c->media_failed) {
+		/* The raw-audio model failed: the same call goes on over
+		 * ConversationRelay with the receptionist, who heard it all. */
+		connect_twiml(r, t, &f, "Sorry, one moment. I'm still here. Please go on.", true,
+			      &out);
+		VA_WARN("voice", sid, "audio_fallback_relay", "tenant=%s turns=%zu", t->id,
+			c->n_turns);
 	} else {
 		/* The session dropped while the caller is still there: a fresh
 		 * ConversationRelay resumes the same call (state is keyed by CallSid). */
 		if (c)
 			va_call_note_relay_failure(c);
-		connect_twiml(r, t, &f, "Sorry about that, we had a brief connection problem. Please go on.",
-			      &out);
+		connect_twiml(r, t, &f,
+			      "Sorry about that, we had a brief connection problem. Please go on.",
+			      c != NULL && c->media_failed, &out);
 		VA_WARN("voice", sid, "relay_resume", "tenant=%s known_call=%d", t->id, c != NULL);
 	}
 	respond_twiml(r, &out);
@@ -250,7 +272,8 @@ static void gather_release(struct gather_turn *g)
 static void gather_answer(struct gather_turn *g)
 {
 	struct va_buf out = VA_BUF_INIT(64 * 1024);
-	const char *say = g->reply.len ? va_buf_cstr(&g->reply) : "Sorry, could you say that again?";
+	const char *say =
+	    g->reply.len ? va_buf_cstr(&g->reply) : "Sorry, could you say that again?";
 
 	if (g->answered)
 		return;
@@ -293,8 +316,8 @@ static void gather_finish_soon(struct gather_turn *g)
 	uv_timer_start(g->timer, gather_done, 0, 0);
 }
 
-static int gather_text(void *sink, const char *token, size_t len, bool last,
-		       enum va_call_mark mark, uint64_t t0_ns)
+static int gather_text(void *sink, const char *token, size_t len, bool last, enum va_call_mark mark,
+		       uint64_t t0_ns)
 {
 	struct gather_turn *g = sink;
 
@@ -335,10 +358,10 @@ static void gather_close(void *sink)
 }
 
 static const struct va_call_sink_ops gather_ops = {
-	.text = gather_text,
-	.end = gather_end,
-	.send_digits = gather_send_digits,
-	.close = gather_close,
+    .text = gather_text,
+    .end = gather_end,
+    .send_digits = gather_send_digits,
+    .close = gather_close,
 };
 
 void va_routes_voice_gather(struct va_http_req *r)

@@ -15,6 +15,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "http/form.h"
+#include "media/session.h"
 #include "realtime/client.h"
 #include "relay/transport.h"
 
@@ -30,6 +31,7 @@
 struct pss {
 	struct va_http_req *req;
 	struct va_relay_conn *relay;
+	struct va_media_conn *media;
 };
 
 /* ---- request helpers -------------------------------------------------- */
@@ -233,6 +235,9 @@ static void dispatch(struct va_http_req *r)
 		break;
 	case VA_ROUTE_VOICE_STREAM:
 		va_http_error(r, 426, "this endpoint is a WebSocket (ConversationRelay)");
+		break;
+	case VA_ROUTE_VOICE_MEDIA:
+		va_http_error(r, 426, "this endpoint is a WebSocket (Media Streams)");
 		break;
 	case VA_ROUTE_RELAY_STATUS:
 		va_routes_status(r);
@@ -469,15 +474,31 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		return 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		return va_relay_confirm_upgrade(srv, wsi);
-	case LWS_CALLBACK_ESTABLISHED:
+	case LWS_CALLBACK_ESTABLISHED: {
+		char uri[512];
+		struct va_route_match m;
+		int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
+
 		pss->req = NULL;
+		va_route_match(uri, n > 0 ? (size_t)n : 0, &m);
+		if (m.route == VA_ROUTE_VOICE_MEDIA) {
+			pss->media = va_media_conn_new(srv, wsi, m.tenant_id);
+			return pss->media ? 0 : -1;
+		}
 		pss->relay = va_relay_conn_new(srv, wsi);
 		return pss->relay ? 0 : -1;
+	}
 	case LWS_CALLBACK_RECEIVE:
+		if (pss->media)
+			return va_media_on_receive(pss->media, in, len);
 		return pss->relay ? va_relay_on_receive(pss->relay, in, len) : -1;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (pss->media)
+			return va_media_on_writeable(pss->media);
 		return pss->relay ? va_relay_on_writeable(pss->relay) : 0;
 	case LWS_CALLBACK_CLOSED:
+		va_media_on_closed(pss->media);
+		pss->media = NULL;
 		va_relay_on_closed(pss->relay);
 		pss->relay = NULL;
 		return 0;

@@ -35,7 +35,9 @@ struct va_rt_client {
 	size_t queued;
 	struct va_buf in;
 	bool open;
-	bool closed; /* on_closed delivered (or the user closed) */
+	bool closed;	  /* on_closed delivered (or the user closed) */
+	int in_cb;	  /* inside one of the user's callbacks */
+	bool user_closed; /* va_rt_client_close called from a callback: free after it */
 };
 
 static void queue_free(struct va_rt_client *c)
@@ -58,14 +60,19 @@ static void client_free(struct va_rt_client *c)
 	free(c);
 }
 
+static bool cb_enter(struct va_rt_client *c);
+static bool cb_leave(struct va_rt_client *c);
+
 static void report_closed(struct va_rt_client *c, const char *why)
 {
 	if (c->closed)
 		return;
 	c->closed = true;
 	c->wsi = NULL;
+	cb_enter(c);
 	if (c->cbs.on_closed)
 		c->cbs.on_closed(why, c->arg);
+	cb_leave(c);
 }
 
 int va_rt_client_open(struct lws_context *ctx, const char *url, const char *api_key,
@@ -151,7 +158,7 @@ int va_rt_client_send(struct va_rt_client *c, const char *data, size_t len)
 
 void va_rt_client_close(struct va_rt_client *c)
 {
-	if (!c)
+	if (!c || c->user_closed)
 		return;
 	if (c->wsi) {
 		/* lws closes it on the next writable; it must no longer find us. */
@@ -159,7 +166,29 @@ void va_rt_client_close(struct va_rt_client *c)
 		lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
 		c->wsi = NULL;
 	}
+	c->closed = true;
+	if (c->in_cb) {
+		c->user_closed = true; /* the callback that called us frees it */
+		return;
+	}
 	client_free(c);
+}
+
+/* Runs around each user callback: true when the user closed the client
+ * meanwhile (it is then freed here and must not be touched). */
+static bool cb_enter(struct va_rt_client *c)
+{
+	c->in_cb++;
+	return false;
+}
+
+static bool cb_leave(struct va_rt_client *c)
+{
+	if (--c->in_cb == 0 && c->user_closed) {
+		client_free(c);
+		return true;
+	}
+	return false;
 }
 
 static int on_writeable(struct va_rt_client *c, struct lws *wsi)
@@ -188,8 +217,11 @@ static int on_receive(struct va_rt_client *c, struct lws *wsi, const void *in, s
 	}
 	if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
 		return 0;
+	cb_enter(c);
 	if (c->cbs.on_message)
 		c->cbs.on_message(va_buf_cstr(&c->in), c->in.len, c->arg);
+	if (cb_leave(c))
+		return -1; /* closed by the user: lws closes the socket */
 	va_buf_reset(&c->in);
 	return 0;
 }
@@ -214,13 +246,14 @@ int va_rt_client_lws_callback(struct lws *wsi, int reason, void *user, void *in,
 		if (!c)
 			return -1;
 		c->open = true;
+		cb_enter(c);
 		if (c->cbs.on_open)
 			c->cbs.on_open(c->arg);
-		/* The callback may have closed us. */
-		c = lws_get_opaque_user_data(wsi);
-		if (c && c->head)
+		if (cb_leave(c))
+			return -1;
+		if (c->head)
 			lws_callback_on_writable(wsi);
-		return c ? 0 : -1;
+		return 0;
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if (!c)
 			return -1;

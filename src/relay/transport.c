@@ -32,8 +32,8 @@
  * frames, same words, nothing delayed); everything else is serialized JSON. */
 struct frame {
 	struct frame *next;
-	bool token;	/* data is a raw reply token */
-	bool last;	/* token: closes the talk cycle */
+	bool token; /* data is a raw reply token */
+	bool last;  /* token: closes the talk cycle */
 	size_t len;
 	enum va_call_mark mark;
 	uint64_t t0_ns;
@@ -71,7 +71,8 @@ int va_relay_confirm_upgrade(struct va_server *srv, struct lws *wsi)
 
 	r->srv = srv;
 	va_http_req_fill(r, wsi, NULL);
-	if (r->route.route != VA_ROUTE_VOICE_STREAM) {
+	/* Media Streams handshakes are signed the same way (protocols.md §2.6). */
+	if (r->route.route != VA_ROUTE_VOICE_STREAM && r->route.route != VA_ROUTE_VOICE_MEDIA) {
 		status = 404;
 		why = "no such WebSocket endpoint";
 		goto out;
@@ -84,8 +85,7 @@ int va_relay_confirm_upgrade(struct va_server *srv, struct lws *wsi)
 	}
 	va_http_public_base(r, true, base, sizeof(base));
 	snprintf(url, sizeof(url), "%s%s%s%s", base, r->path, r->query[0] ? "?" : "", r->query);
-	if (!r->signature[0] ||
-	    !va_twilio_validate_ws(t->twilio_auth_token, url, r->signature)) {
+	if (!r->signature[0] || !va_twilio_validate_ws(t->twilio_auth_token, url, r->signature)) {
 		status = 403;
 		why = r->signature[0] ? "signature mismatch" : "signature missing";
 		goto out;
@@ -217,10 +217,10 @@ static void sink_close(void *sink)
 }
 
 static const struct va_call_sink_ops sink_ops = {
-	.text = sink_text,
-	.end = sink_end,
-	.send_digits = sink_send_digits,
-	.close = sink_close,
+    .text = sink_text,
+    .end = sink_end,
+    .send_digits = sink_send_digits,
+    .close = sink_close,
 };
 
 static void record_marks(struct va_relay_conn *rc, enum va_call_mark mark, uint64_t t0_ns)
@@ -403,8 +403,7 @@ int va_relay_on_receive(struct va_relay_conn *rc, const void *in, size_t len)
 	if (rc->dropped)
 		return -1;
 	if (va_buf_append(&rc->rx, in, len) != VA_OK) {
-		VA_WARN("relay", log_id(rc), "frame_too_large", "limit=%d",
-			rc->srv->cfg.max_frame);
+		VA_WARN("relay", log_id(rc), "frame_too_large", "limit=%d", rc->srv->cfg.max_frame);
 		lws_close_reason(rc->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
 				 (unsigned char *)"message too large", 17);
 		return -1;

@@ -437,8 +437,17 @@ static int llm_get_locked(struct va_store *s, struct va_tenant *t)
 static int audio_put_locked(struct va_store *s, const struct va_tenant *t)
 {
 	struct va_buf doc = VA_BUF_INIT(4096);
+	struct va_tenant_audio a = t->audio;
 	sqlite3_stmt *st = NULL;
-	int rc = va_tenant_audio_to_json(&t->audio, &doc);
+	int rc;
+
+	/* A practice made without defaults (zeroed) stores the defaults, so
+	 * what is stored always reads back. */
+	if (va_audio_settings_validate(&a.settings) != VA_OK) {
+		a.preset = VA_AUDIO_PRESET_NORMAL;
+		va_audio_settings_default(&a.settings);
+	}
+	rc = va_tenant_audio_to_json(&a, &doc);
 
 	if (rc == VA_OK)
 		rc = stmt_get(s, ST_AUDIO_PUT, &st);

@@ -234,6 +234,42 @@ out:
 	return rc;
 }
 
+int va_twiml_connect_stream(struct va_buf *out, const struct va_tenant *t, const char *ws_url,
+			    const char *action_url, const struct va_kv *params, size_t n_params)
+{
+	size_t mark = out->len, i;
+	int rc = VA_OK;
+
+	if (!t || !ws_url || !ws_url[0] || (n_params && !params))
+		return VA_E_INVAL;
+	for (i = 0; i < n_params; i++)
+		if (!params[i].name || !params[i].name[0])
+			return VA_E_INVAL;
+	TRY(va_buf_append_str(out, XML_DECL "<Response>"));
+	TRY(say(out, t->connecting_message, t->relay.language));
+	TRY(va_buf_append_str(out, "<Connect"));
+	if (action_url && action_url[0]) {
+		TRY(attr(out, "action", action_url));
+		TRY(attr(out, "method", "POST"));
+	}
+	/* Twilio drops a query string on a Stream URL: everything the
+	 * session needs rides in <Parameter>s (start.customParameters). */
+	TRY(va_buf_append_str(out, "><Stream"));
+	TRY(attr(out, "url", ws_url));
+	TRY(va_buf_append_str(out, ">"));
+	for (i = 0; i < n_params; i++) {
+		TRY(va_buf_append_str(out, "<Parameter"));
+		TRY(attr(out, "name", params[i].name));
+		TRY(attr(out, "value", params[i].value));
+		TRY(va_buf_append_str(out, "/>"));
+	}
+	TRY(va_buf_append_str(out, "</Stream></Connect></Response>"));
+out:
+	if (rc)
+		rollback(out, mark);
+	return rc;
+}
+
 int va_twiml_dial(struct va_buf *out, const char *say_text, const char *number,
 		  const char *action_url)
 {

@@ -36,6 +36,10 @@ int va_twiml_connect_relay(struct va_buf *out, const struct va_tenant *t, const 
 
 /* [<Say>say_text</Say>]<Dial [action=… method="POST"]>number</Dial>: the
  * transfer to the front desk. say_text and action_url may be NULL. */
+/* <Connect action><Stream url><Parameter/>...</Stream></Connect>: the raw
+ * call audio (Media Streams) to ws_url, with the optional <Say> first. */
+int va_twiml_connect_stream(struct va_buf *out, const struct va_tenant *t, const char *ws_url,
+			    const char *action_url, const struct va_kv *params, size_t n_params);
 int va_twiml_dial(struct va_buf *out, const char *say_text, const char *number,
 		  const char *action_url);
 

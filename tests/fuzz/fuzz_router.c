@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&m, 0xa5, sizeof(m));
 	va_route_match(path, size, &m);
 
-	if ((unsigned)m.route > VA_ROUTE_CALENDAR_ICS)
+	if ((unsigned)m.route > VA_ROUTE_VOICE_MEDIA)
 		abort();
 	check_id(m.tenant_id, 0);
 	check_id(m.session_id, 0);
@@ -62,6 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case VA_ROUTE_VOICE_STREAM:
 	case VA_ROUTE_VOICE_ACTION:
 	case VA_ROUTE_VOICE_GATHER:
+	case VA_ROUTE_VOICE_MEDIA:
 	case VA_ROUTE_TENANT:
 	case VA_ROUTE_APPOINTMENTS:
 	case VA_ROUTE_APPOINTMENT:

@@ -160,6 +160,7 @@ static void test_extra_segments(void **state)
 		assert_string_equal(m.item_id, "apt_0123abcd");
 	}
 	expect("/api/v1/tenants/t1/calendar", VA_ROUTE_CALENDAR, "t1", "");
+	expect("/api/v1/voice/t1/media", VA_ROUTE_VOICE_MEDIA, "t1", "");
 	expect("/api/v1/tenants/t1/calendar.ics", VA_ROUTE_CALENDAR_ICS, "t1", "");
 	{
 		struct va_route_match m;
@@ -242,13 +243,13 @@ static void test_names(void **state)
 	assert_string_equal(va_route_name(VA_ROUTE_VOICE_STREAM), "voice_stream");
 	assert_string_equal(va_route_name(VA_ROUTE_TENANT), "tenant");
 	assert_string_equal(va_route_name(VA_ROUTE_APPOINTMENT), "appointment");
-	assert_string_equal(va_route_name(VA_ROUTE_CALENDAR_ICS), "calendar_ics");
-	for (int r = VA_ROUTE_NOT_FOUND; r <= VA_ROUTE_CALENDAR_ICS; r++) {
-		for (int s = r + 1; s <= VA_ROUTE_CALENDAR_ICS; s++)
+	assert_string_equal(va_route_name(VA_ROUTE_VOICE_MEDIA), "voice_media");
+	for (int r = VA_ROUTE_NOT_FOUND; r <= VA_ROUTE_VOICE_MEDIA; r++) {
+		for (int s = r + 1; s <= VA_ROUTE_VOICE_MEDIA; s++)
 			assert_string_not_equal(va_route_name((enum va_route)r),
 						va_route_name((enum va_route)s));
 	}
-	assert_string_equal(va_route_name((enum va_route)(VA_ROUTE_CALENDAR_ICS + 1)), "?");
+	assert_string_equal(va_route_name((enum va_route)(VA_ROUTE_VOICE_MEDIA + 1)), "?");
 	assert_string_equal(va_route_name((enum va_route)1000), "?");
 }
 
