@@ -346,6 +346,7 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 	va_latency_init(&srv->first_token);
 	va_latency_init(&srv->last_token);
 	va_latency_init(&srv->model_first_token);
+	va_latency_init(&srv->model_audio_out);
 
 	if (ensure_parent_dir(srv->cfg.db_path) != VA_OK ||
 	    va_store_open(srv->cfg.db_path, &loop, &srv->store, why, sizeof(why)) != VA_OK) {

@@ -55,6 +55,7 @@ struct va_server {
 	struct va_latency first_token;	     /* prompt received -> first token written */
 	struct va_latency last_token;	     /* prompt received -> last token written */
 	struct va_latency model_first_token; /* prompt received -> first token from a model */
+	struct va_latency model_audio_out;   /* Realtime audio delta in -> Twilio frame written */
 	uint64_t total_conversations;
 	uint64_t total_turns;
 	uint64_t total_interruptions;

@@ -130,6 +130,8 @@ void va_routes_status(struct va_http_req *r)
 	json_object_set_new(j, "agent", json_string(srv->agent->name));
 	json_object_set_new(json_object_get(j, "latency"), "prompt_to_model_first_token",
 			    latency_json(&srv->model_first_token));
+	json_object_set_new(json_object_get(j, "latency"), "model_audio_to_twilio",
+			    latency_json(&srv->model_audio_out));
 	json_object_set_new(j, "calendars", calendars_json(srv));
 	respond_json(r, 200, j);
 	json_decref(j);

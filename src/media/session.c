@@ -48,6 +48,7 @@
 struct frame {
 	struct frame *next;
 	size_t len;
+	uint64_t t0_ns;	      /* model audio: when its delta arrived (0 = other) */
 	unsigned char data[]; /* LWS_PRE headroom, then the JSON */
 };
 
@@ -114,7 +115,14 @@ static const char *log_id(const struct va_media_conn *mc)
 
 /* ---- the Twilio socket ------------------------------------------------------ */
 
+static int enqueue_at(struct va_media_conn *mc, const struct va_buf *json, uint64_t t0_ns);
+
 static int enqueue(struct va_media_conn *mc, const struct va_buf *json)
+{
+	return enqueue_at(mc, json, 0);
+}
+
+static int enqueue_at(struct va_media_conn *mc, const struct va_buf *json, uint64_t t0_ns)
 {
 	struct frame *f;
 
@@ -129,6 +137,7 @@ static int enqueue(struct va_media_conn *mc, const struct va_buf *json)
 	f = va_xmalloc(sizeof(*f) + LWS_PRE + json->len);
 	f->next = NULL;
 	f->len = json->len;
+	f->t0_ns = t0_ns;
 	memcpy(f->data + LWS_PRE, json->data, json->len);
 	if (mc->tail)
 		mc->tail->next = f;
@@ -169,6 +178,10 @@ int va_media_on_writeable(struct va_media_conn *mc)
 		return mc->closing ? -1 : 0;
 	if (lws_write(mc->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT) < (int)f->len)
 		return -1;
+	/* The model's audio, from its delta arriving to Twilio's frame written. */
+	if (f->t0_ns)
+		va_latency_add_us(&mc->srv->model_audio_out,
+				  (va_clock_mono_ns() - f->t0_ns) / 1000);
 	mc->head = f->next;
 	if (!mc->head)
 		mc->tail = NULL;
@@ -311,7 +324,7 @@ static void add_mark(struct va_media_conn *mc, bool final)
 	va_buf_release(&b);
 }
 
-static void send_audio(struct va_media_conn *mc, const struct va_rt_event *e)
+static void send_audio(struct va_media_conn *mc, const struct va_rt_event *e, uint64_t t0_ns)
 {
 	struct va_buf b = VA_BUF_INIT(64 * 1024);
 
@@ -320,7 +333,7 @@ static void send_audio(struct va_media_conn *mc, const struct va_rt_event *e)
 	if (!mc->item[0] || strcmp(mc->item, e->item_id) != 0)
 		new_item(mc, e->item_id);
 	if (va_media_write_media(&b, mc->stream_sid, e->audio, e->audio_len) != VA_OK ||
-	    enqueue(mc, &b) != VA_OK)
+	    enqueue_at(mc, &b, t0_ns) != VA_OK)
 		goto out;
 	if (mc->first_us < 0 && mc->t0_ns)
 		mc->first_us = (int64_t)((va_clock_mono_ns() - mc->t0_ns) / 1000);
@@ -407,6 +420,7 @@ static void greet(struct va_media_conn *mc)
 static void on_rt_message(const char *data, size_t len, void *arg)
 {
 	struct va_media_conn *mc = arg;
+	uint64_t t0_ns = va_clock_mono_ns();
 	struct va_rt_event e;
 
 	if (va_rt_parse(data, len, &e) != VA_OK) {
@@ -440,7 +454,7 @@ static void on_rt_message(const char *data, size_t len, void *arg)
 		break;
 	case VA_RT_EV_AUDIO_DELTA:
 		if (strcmp(e.item_id, mc->cancelled) != 0)
-			send_audio(mc, &e);
+			send_audio(mc, &e, t0_ns);
 		break;
 	case VA_RT_EV_TRANSCRIPT_DELTA:
 		/* A transcript word may come just before its audio. */

@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "relay/msg.h"
+#include "sim/audio.h"
 #include "sim/client.h"
 
 #include <errno.h>
@@ -42,6 +43,8 @@ struct call_opts {
 	const char *from;
 	const char *to;
 	const char *script;
+	const char *audio; /* --audio: a Media Streams call playing this recording */
+	const char *out;   /* --out: where its reply audio goes */
 	int timeout_ms;
 	bool quiet;
 };
@@ -93,6 +96,11 @@ static void usage(FILE *f)
 	      "  --script FILE        run a script instead of reading the terminal ('-' = stdin)\n"
 	      "  --timeout-ms MS      wait for a reply at most MS (default 10000)\n"
 	      "  --quiet              transcript only: no status lines or timings\n"
+	      "  --audio FILE.ul      a raw-audio call (Media Streams) instead: plays FILE\n"
+	      "                       (8 kHz mu-law, headerless) in real time after the\n"
+	      "                       greeting, answers marks as Twilio does, and reports\n"
+	      "                       the time from the end of FILE to the first reply frame\n"
+	      "  --out FILE.ul        with --audio: write the audio received to FILE\n"
 	      "  --help               this text\n"
 	      "\n"
 	      "Lines are sent as caller speech (prompt), except:\n"
@@ -667,7 +675,8 @@ static int run_script(struct call *c, FILE *in)
 			r = pump(c, c->o->timeout_ms, want);
 			if (r == REPLY_TIMEOUT) {
 				close_line(c, " [timed out]");
-				printf("FAIL: no reply to silence within %d ms\n", c->o->timeout_ms);
+				printf("FAIL: no reply to silence within %d ms\n",
+				       c->o->timeout_ms);
 				exit_code = EXIT_FAILED_EXPECT;
 			}
 		} else if (is_cmd(l, "/interrupt", &arg)) {
@@ -835,6 +844,8 @@ static int parse_args(int argc, char **argv, struct call_opts *o, int *help)
 	    {"script", required_argument, NULL, 's'},
 	    {"timeout-ms", required_argument, NULL, 'm'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"audio", required_argument, NULL, 'a'},
+	    {"out", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -849,6 +860,8 @@ static int parse_args(int argc, char **argv, struct call_opts *o, int *help)
 	o->from = "+15555550123";
 	o->to = "+15555550100";
 	o->script = NULL;
+	o->audio = NULL;
+	o->out = NULL;
 	o->timeout_ms = 10000;
 	o->quiet = false;
 	optind = 1;
@@ -885,6 +898,12 @@ static int parse_args(int argc, char **argv, struct call_opts *o, int *help)
 		}
 		case 'q':
 			o->quiet = true;
+			break;
+		case 'a':
+			o->audio = optarg;
+			break;
+		case 'o':
+			o->out = optarg;
 			break;
 		case 'h':
 			*help = 1;
@@ -966,6 +985,23 @@ int va_cmd_call(int argc, char **argv)
 			 strcmp(pu.scheme, "https") == 0 || strcmp(pu.scheme, "wss") == 0 ? "https"
 											  : "http",
 			 auth);
+	}
+	if (o.audio) {
+		struct va_sim_audio_opts ao = {
+		    .base_url = c.base_url,
+		    .public_url = c.public_url,
+		    .fwd = c.fwd[0] ? c.fwd : NULL,
+		    .tenant = o.tenant,
+		    .token = o.token,
+		    .from = o.from,
+		    .to = o.to,
+		    .audio = o.audio,
+		    .out = o.out,
+		    .timeout_ms = o.timeout_ms,
+		    .quiet = o.quiet,
+		};
+		exit_code = va_sim_audio_call(&ao);
+		goto out;
 	}
 	script_mode = o.script || !isatty(STDIN_FILENO);
 	if (o.script && strcmp(o.script, "-") != 0) {

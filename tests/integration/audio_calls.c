@@ -594,6 +594,74 @@ static void test_bad_input(void **state)
 	}
 }
 
+static void test_server_vad_mode(void **state)
+{
+	json_t *conn, *td;
+	struct tw t;
+
+	/* The practice lets the model take turns. */
+	set_audio("{\"turn_detection\":\"server_vad\"}");
+	mock_post("/_script", "[{\"say\":\"Hello.\",\"audio_ms\":400},"
+			      "{\"say\":\"Sure.\",\"audio_ms\":400}]");
+	tw_start(&t);
+	wait_reply(&t, 300, 8000);
+	say(&t, speech, 12000, 2);
+	silence(&t, 1000, 2);
+	wait_reply(&t, 300, 8000);
+	conn = last_connection();
+	td = json_object_get(
+	    json_object_get(json_object_get(json_object_get(conn, "session"), "audio"), "input"),
+	    "turn_detection");
+	assert_string_equal(json_string_value(json_object_get(td, "type")), "server_vad");
+	/* The model's detector took the turn: no commit of ours. */
+	assert_true(json_integer_value(json_object_get(conn, "speech_stopped")) >= 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(conn, "event_counts"),
+							    "input_audio_buffer.commit")),
+			 0);
+	assert_true(json_array_size(json_object_get(conn, "responses")) >= 2);
+	json_decref(conn);
+	tw_end(&t);
+	set_audio("{\"turn_detection\":\"local\"}");
+}
+
+/* `voiceai call --audio`: the simulator plays a recording into a stream. */
+static void test_simulator(void **state)
+{
+	char out[300], log[300], line[512];
+	bool first = false;
+	pid_t pid;
+	int st;
+	FILE *f;
+
+	mock_post("/_script", "[{\"say\":\"Hello.\",\"audio_ms\":300},"
+			      "{\"say\":\"Sure.\",\"audio_ms\":500}]");
+	snprintf(out, sizeof(out), "%s/reply.ul", srv.dir);
+	snprintf(log, sizeof(log), "%s/sim.out", srv.dir);
+	pid = fork();
+	if (pid == 0) {
+		if (!freopen(log, "w", stdout))
+			_exit(126);
+		execl(VA_VOICEAI_BIN, "voiceai", "call", "demo123", "--url", srv.base, "--audio",
+		      SPEECH, "--out", out, "--timeout-ms", "8000", (char *)NULL);
+		_exit(127);
+	}
+	assert_true(waitpid(pid, &st, 0) == pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	f = fopen(log, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		first |= strstr(line, "first reply frame") != NULL;
+	fclose(f);
+	assert_true(first);
+	f = fopen(out, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	/* The greeting and the reply: 800 ms of audio. */
+	assert_true(ftell(f) >= 8 * 700);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -602,6 +670,8 @@ int main(void)
 	    cmocka_unit_test(test_dtmf),
 	    cmocka_unit_test(test_model_failure_falls_back_to_relay),
 	    cmocka_unit_test(test_bad_input),
+	    cmocka_unit_test(test_server_vad_mode),
+	    cmocka_unit_test(test_simulator),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
