@@ -60,6 +60,10 @@ static const struct opt opts[] = {
      "first retry of a change a calendar did not take, doubling (default 1000)"},
     {"--calendar-retry-max-ms", "VOICEAI_CALENDAR_RETRY_MAX_MS", OPT_INT, F(cal_retry_max_ms), 0,
      50, 86400000, "longest wait between retries (default 300000)"},
+    {"--realtime-silence-ms", "VOICEAI_REALTIME_SILENCE_MS", OPT_INT, F(realtime_silence_ms), 0,
+     500, 600000,
+     "a speech-to-speech model that has not answered for this long has failed: the call goes "
+     "on over ConversationRelay (default 10000)"},
     {"--no-demo", NULL, OPT_FLAG_OFF, F(demo), 0, 0, 0,
      "do not create the demo practice on first run"},
 };
@@ -81,6 +85,7 @@ static void defaults(struct va_config *c)
 	c->cal_pull_ms = 15000;
 	c->cal_retry_ms = 1000;
 	c->cal_retry_max_ms = 300000;
+	c->realtime_silence_ms = 10000;
 }
 
 static int set(struct va_config *c, const struct opt *o, const char *val, char *why, size_t whysz)

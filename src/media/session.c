@@ -35,8 +35,6 @@
 #define FRAME_BYTES 160
 /* Malformed frames in a row before the socket is closed. */
 #define MAX_BAD_IN_ROW 50
-/* The model must have answered this long after we asked, or we fall back. */
-#define MODEL_SILENCE_MS 10000
 /* Marks outstanding at once, and the audio between two marks: enough to
  * know what was heard to a tenth of a second however far ahead of
  * playback the model's audio runs. */
@@ -570,9 +568,13 @@ static void on_watchdog(uv_timer_t *t)
 
 	if (mc->failed || mc->closing)
 		return;
-	if (!mc->rt_ready && now - mc->opened_ms > MODEL_SILENCE_MS)
+	/* The model must have answered this long after we asked, or it has
+	 * failed and the call goes on without it. */
+	int64_t limit = mc->srv->cfg.realtime_silence_ms;
+
+	if (!mc->rt_ready && now - mc->opened_ms > limit)
 		fall_back(mc, "the model did not answer the session");
-	else if (mc->asked && now - mc->asked_ms > MODEL_SILENCE_MS)
+	else if (mc->asked && now - mc->asked_ms > limit)
 		fall_back(mc, "the model went silent");
 }
 
@@ -612,7 +614,7 @@ static void open_model(struct va_media_conn *mc, const struct va_tenant *t)
 	mc->watchdog = va_xmalloc(sizeof(*mc->watchdog));
 	uv_timer_init(mc->srv->loop, mc->watchdog);
 	mc->watchdog->data = mc;
-	uv_timer_start(mc->watchdog, on_watchdog, 1000, 1000);
+	uv_timer_start(mc->watchdog, on_watchdog, 250, 250);
 out:
 	va_buf_release(&instr);
 	va_buf_release(&b);

@@ -123,7 +123,11 @@ static int setup(void **state)
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d/v1/realtime?pace_ms=10", mock_port);
 	setenv("OPENAI_REALTIME_URL", url, 1);
 	setenv("OPENAI_API_KEY", "sk-test-not-a-real-key", 1);
-	it_server_start(&srv, NULL);
+	{
+		const char *args[] = {"--realtime-silence-ms", "1500", NULL};
+
+		it_server_start(&srv, args);
+	}
 	unsetenv("OPENAI_REALTIME_URL");
 	unsetenv("OPENAI_API_KEY");
 	set_audio("{\"transport\":\"audio\",\"model\":\"mock-script\"}");
@@ -662,6 +666,55 @@ static void test_simulator(void **state)
 	fclose(f);
 }
 
+/* A model that stops answering is a failed model: the call goes on. */
+static void test_silent_model_falls_back(void **state)
+{
+	struct va_buf twiml = VA_BUF_INIT(1 << 16);
+	struct tw t;
+	int64_t t0;
+
+	mock_post("/_script", "[{\"say\":\"Hello.\",\"audio_ms\":300},{\"silent\":true}]");
+	tw_start(&t);
+	wait_reply(&t, 300, 8000);
+	say(&t, speech, 12000, 2);
+	t0 = now_ms();
+	silence(&t, 4000, 20);
+	assert_true(t.closed);
+	assert_true(now_ms() - t0 < 4000);
+	assert_true(it_log_count(&srv, "went silent") >= 1);
+	webhook(t.call_sid, "in-progress", "/api/v1/voice/demo123/action", &twiml);
+	assert_non_null(strstr(va_buf_cstr(&twiml), "<ConversationRelay"));
+	tw_end(&t);
+	va_buf_release(&twiml);
+}
+
+/* Without a Realtime key, a practice set to the raw audio is served by
+ * ConversationRelay, and the log says why. */
+static void test_no_key_means_relay(void **state)
+{
+	struct it_server plain;
+	struct va_buf b = VA_BUF_INIT(1 << 16);
+	struct va_kv params[] = {{"CallSid", "CA00000000000000000000000000000099"},
+				 {"CallStatus", "ringing"},
+				 {"From", "+15551234567"}};
+	int st = 0;
+
+	it_server_start(&plain, NULL);
+	assert_int_equal(it_http(&plain, "PUT", "/api/v1/tenants/demo123", IT_ADMIN,
+				 "{\"audio\":{\"transport\":\"audio\"}}", &b),
+			 200);
+	va_buf_reset(&b);
+	assert_int_equal(
+	    va_sim_webhook(plain.base, "/api/v1/voice/demo123", IT_TOKEN, NULL, params, 3, &st, &b),
+	    VA_OK);
+	assert_int_equal(st, 200);
+	assert_non_null(strstr(va_buf_cstr(&b), "<ConversationRelay"));
+	assert_null(strstr(va_buf_cstr(&b), "<Stream"));
+	assert_int_equal(it_log_count(&plain, "event=audio_unavailable"), 1);
+	assert_int_equal(it_server_stop(&plain), 0);
+	va_buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -672,6 +725,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_server_vad_mode),
 	    cmocka_unit_test(test_simulator),
+	    cmocka_unit_test(test_silent_model_falls_back),
+	    cmocka_unit_test(test_no_key_means_relay),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
