@@ -27,7 +27,22 @@
  *  5. the decision: on above p_on, off below p_off (hysteresis), then a
  *     hangover no longer than the burst it follows, which ends at once
  *     when the evidence is decisive (a clean line's real silence);
- *  6. harmonicity, for "voiced": the whitened spectrum max(g-1, 0) is
+ *  6. background talk (babble, a television, people nearby): it is speech,
+ *     so against the noise floor it gives speech evidence all the time and
+ *     the detector never lets go. Two slow quantile trackers tell it apart
+ *     from a caller: the 15th percentile of the frame level (the level of
+ *     the background), and the 30th percentile of the band's mean log LR
+ *     over the frames less than 10 dB above that level ("how much speech
+ *     evidence does the background itself give": stationary noise keeps it
+ *     near 0.012, below the 90th percentile of pure noise, and a caller
+ *     well above the background does not count, however long they talk; a
+ *     bed of talk lifts it a decade or more). As the second rises, the
+ *     frame's evidence must also beat what the background produces (its
+ *     neutral point moves up by up to 3 nats) and the frame must be louder
+ *     than the background by a margin (10 dB, a handset talker against
+ *     voices across a room), 1 nat per dB short of it. In stationary noise
+ *     and on a clean line both terms stay zero;
+ *  7. harmonicity, for "voiced": the whitened spectrum max(g-1, 0) is
  *     transformed back to an autocorrelation; its largest normalised peak
  *     at pitch lags (62-400 Hz) is high for voiced speech. It is not part
  *     of the probability (on stationary noise it added nothing to the
@@ -85,6 +100,23 @@ struct tune {
 	float hang_cut;	     /* probability so low the hangover stops at once */
 	float voiced_harm;   /* harmonicity that noise does not reach (its 99th
 			      * percentile is 0.55 for white, pink or brown) */
+	/* Background talk (step 6). Quantile trackers step up by q * step when
+	 * a frame is above them and down by (1 - q) * step otherwise, so they
+	 * settle where a fraction q of frames is below, rise slowly (talk spurts
+	 * do not lift them) and fall fast. */
+	float talk_q;	  /* quantile of the log LR tracked */
+	float talk_step;  /* its step, nats: rises <= 1.5 nats/s */
+	float talk_init;  /* where it starts: a call starts as stationary noise
+			   * (about its 30th percentile); talk must show */
+	float talk_lo;	  /* log LR quantile where background talk starts to
+			   * count: 2x llr_bias, the 90th percentile of pure
+			   * noise (whose 30th percentile is about 0.012) */
+	float talk_span;  /* ... and the factor above that where it counts fully */
+	float talk_shift; /* evidence neutral point raised by this (nats) */
+	float bg_q;	  /* quantile of the frame level tracked */
+	float bg_step;	  /* its step, dB: rises <= 1.5 dB/s */
+	float bg_margin;  /* dB a caller is above background talk */
+	float bg_slope;	  /* evidence lost per dB short of the margin (nats) */
 };
 
 static const struct tune T = {
@@ -106,6 +138,16 @@ static const struct tune T = {
     .win_fall = 40,
     .hang_cut = 0.001f,
     .voiced_harm = 0.55f,
+    .talk_q = 0.3f,
+    .talk_step = 0.05f,
+    .talk_init = 0.01f,
+    .talk_lo = 0.05f,
+    .talk_span = 5.0f,
+    .talk_shift = 3.0f,
+    .bg_q = 0.15f,
+    .bg_step = 0.1f,
+    .bg_margin = 10.0f,
+    .bg_slope = 1.0f,
 };
 
 struct va_vad {
@@ -121,6 +163,8 @@ struct va_vad {
 	float db_norm;
 	float logodds;
 	float prev_p;
+	float talk_llr; /* quantile of ln(mean log LR): background talk */
+	float bg_db;	/* quantile of the frame level, dBFS */
 	int nframes, min_count;
 	int hang, run;
 	bool active;
@@ -191,6 +235,8 @@ void va_vad_reset(struct va_vad *v)
 	v->min_count = 0;
 	v->logodds = -4.0f;
 	v->prev_p = 0.0f;
+	v->talk_llr = logf(T.talk_init);
+	v->bg_db = -100.0f;
 	v->hang = 0;
 	v->run = 0;
 	v->active = false;
@@ -279,7 +325,7 @@ void va_vad_process(struct va_vad *v, const int16_t *pcm, struct va_vad_result *
 {
 	float P[NBIN], *b = v->buf;
 	float llr = 0.0f, band = 0.0f, noise = 0.0f, harm = 0.0f, r0;
-	float evid, prior, p, p_on, p_off;
+	float evid, prior, p, p_on, p_off, level_db, noise_db, ln_llr, talk;
 
 	memmove(v->hist, v->hist + VA_VAD_FRAME, (NFFT - VA_VAD_FRAME) * sizeof(float));
 	for (int i = 0; i < VA_VAD_FRAME; i++)
@@ -320,6 +366,24 @@ void va_vad_process(struct va_vad *v, const int16_t *pcm, struct va_vad_result *
 		harm = best / r0;
 	}
 
+	level_db = 10.0f * log10f(band + 1e-3f) + v->db_norm;
+	noise_db = 10.0f * log10f(noise + 1e-3f) + v->db_norm;
+	ln_llr = logf(fmaxf(llr, 1e-3f));
+
+	/* Step 6: how much of the background is talk, and how loud it is. */
+	if (v->nframes < WARMUP) {
+		v->bg_db = noise_db;
+	} else {
+		/* Only frames at the background's level: what the caller says
+		 * well above it is not the background, however long it lasts. */
+		if (level_db < v->bg_db + T.bg_margin)
+			v->talk_llr += ln_llr > v->talk_llr ? T.talk_q * T.talk_step
+							    : -(1.0f - T.talk_q) * T.talk_step;
+		v->bg_db += level_db > v->bg_db ? T.bg_q * T.bg_step : -(1.0f - T.bg_q) * T.bg_step;
+	}
+	talk = (v->talk_llr - logf(T.talk_lo)) / logf(T.talk_span);
+	talk = fminf(fmaxf(talk, 0.0f), 1.0f);
+
 	/* Step 5: HMM update in log odds. */
 	p = sigmoid(v->logodds);
 	prior = T.p_stay_speech * p + (1.0f - T.p_stay_noise) * (1.0f - p);
@@ -327,7 +391,10 @@ void va_vad_process(struct va_vad *v, const int16_t *pcm, struct va_vad_result *
 	 * speech); its logarithm relative to the neutral point is the frame's
 	 * evidence, so loud frames do not swamp the model and noise frames
 	 * count against speech in proportion. */
-	evid = logf(fmaxf(llr, 1e-3f) / T.llr_bias);
+	evid = ln_llr - logf(T.llr_bias);
+	if (talk > 0.0f)
+		evid -= talk * (T.talk_shift +
+				T.bg_slope * fmaxf(v->bg_db + T.bg_margin - level_db, 0.0f));
 	evid = fminf(fmaxf(evid, -T.evid_max), T.evid_max);
 	if (v->nframes < WARMUP)
 		evid = 0.0f; /* no noise reference yet */
@@ -336,7 +403,7 @@ void va_vad_process(struct va_vad *v, const int16_t *pcm, struct va_vad_result *
 	p = sigmoid(v->logodds);
 	v->prev_p = p;
 
-	/* Step 6: hysteresis and hangover. */
+	/* Hysteresis and hangover. */
 	p_on = fminf(fmaxf(1.0f - v->p.sensitivity, 0.05f), 0.95f);
 	p_off = p_on * T.off_ratio;
 	if (!v->active && p > p_on)
@@ -361,8 +428,10 @@ void va_vad_process(struct va_vad *v, const int16_t *pcm, struct va_vad_result *
 	}
 	res->prob = p;
 	res->active = v->active;
-	res->level_db = 10.0f * log10f(band + 1e-3f) + v->db_norm;
-	res->noise_db = 10.0f * log10f(noise + 1e-3f) + v->db_norm;
+	res->level_db = level_db;
+	res->noise_db = noise_db;
+	res->talk = talk;
+	res->talk_db = v->bg_db;
 	res->harmonicity = harm;
 	res->voiced = res->active && harm >= T.voiced_harm;
 	res->llr = llr;

@@ -17,12 +17,19 @@
  *    SNR; averaged over the 200-3400 Hz telephone band;
  *  - the evidence updates a two-state (speech / non-speech) hidden Markov
  *    model, whose posterior is the probability;
+ *  - background talk (several people talking, a television): slow
+ *    quantiles of the evidence and of the level tell a bed of talk that
+ *    never stops from a caller who pauses; while there is one, a frame
+ *    must also be clearly louder than it (the caller is on the handset,
+ *    the others across the room) to count as speech;
  *  - harmonicity (the autocorrelation of the noise-whitened spectrum at
  *    pitch lags) marks voiced frames, for barge-in during playback.
  *
- * Known limit: speech-like background noise (several people talking, a
- * television) is speech to this detector; it tells speech from stationary
- * noise, not a caller from the people around them.
+ * Known limits: background talk as loud as the caller (0-5 dB below) is
+ * not told from the caller, and a caller is missed where they are not
+ * about 10 dB above it; a sound that goes on for many seconds without
+ * ever dipping (a caller who never pauses, even for breath) becomes the
+ * background. Music is not modelled.
  *
  * Pure: no I/O, no globals; about 10 KiB of state per call.
  */
@@ -66,6 +73,8 @@ struct va_vad_result {
 	/* The evidence behind prob, for diagnostics and tuning: */
 	float llr;	   /* mean log likelihood ratio over the band */
 	float harmonicity; /* 0..1, peak of the whitened autocorrelation */
+	float talk;	   /* 0..1, how much the background is talk, not noise */
+	float talk_db;	   /* background level the caller must beat, dBFS */
 };
 
 struct va_vad;
