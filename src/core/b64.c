@@ -52,6 +52,27 @@ long va_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
 	return (long)k;
 }
 
+long va_b64_check(const char *in, size_t n)
+{
+	size_t i, pad = 0;
+
+	if (n % 4)
+		return -1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '=' && i >= n - 2) {
+			pad++;
+			continue;
+		}
+		if (pad || b64val(c) < 0)
+			return -1;
+	}
+	if (pad == 2 && in[n - 2] != '=')
+		return -1;
+	return (long)(n / 4 * 3 - pad);
+}
+
 size_t va_b64_encoded_len(size_t n)
 {
 	return 4 * ((n + 2) / 3);

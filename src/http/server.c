@@ -527,7 +527,8 @@ static const struct lws_protocols protocols[] = {
 	/* Outbound: one OpenAI Realtime connection per audio call. */
 	.name = VA_RT_CLIENT_PROTOCOL,
 	.callback = rt_client_callback,
-	.rx_buffer_size = 16384,
+	/* Messages are reassembled by the client: a small buffer per call. */
+	.rx_buffer_size = 4096,
     },
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };

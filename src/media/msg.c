@@ -16,6 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Stream ids are [A-Za-z0-9] (checked at start): safe in JSON as they are. */
+static bool sid_ok(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
 static int fail(char *why, size_t whysz, const char *msg)
 {
 	if (why && whysz)
@@ -73,6 +85,8 @@ static int parse_start(json_t *root, struct va_media_in *m, char *why, size_t wh
 		return fail(why, whysz, "start needs streamSid and callSid");
 	if (m->stream_sid[0] && strcmp(m->stream_sid, s->stream_sid) != 0)
 		return fail(why, whysz, "start names two different streams");
+	if (!sid_ok(s->stream_sid) || !sid_ok(s->call_sid))
+		return fail(why, whysz, "streamSid and callSid must be letters and digits");
 	memcpy(m->stream_sid, s->stream_sid, sizeof(m->stream_sid));
 	fmt = json_object_get(st, "mediaFormat");
 	if (fmt) {
@@ -235,6 +249,22 @@ int va_media_write_media(struct va_buf *out, const char *stream_sid, const uint8
 	rc = dump(out, json_pack("{s:s, s:s, s:{s:s}}", "event", "media", "streamSid", stream_sid,
 				 "media", "payload", p));
 	free(p);
+	return rc;
+}
+
+int va_media_write_media_b64(struct va_buf *out, const char *stream_sid, const char *b64,
+			     size_t b64_len)
+{
+	int rc;
+
+	if (!sid_ok(stream_sid) || (!b64 && b64_len) || b64_len > (1u << 22))
+		return VA_E_INVAL;
+	rc = va_buf_appendf(
+	    out, "{\"event\":\"media\",\"streamSid\":\"%s\",\"media\":{\"payload\":\"", stream_sid);
+	if (!rc)
+		rc = va_buf_append(out, b64, b64_len);
+	if (!rc)
+		rc = va_buf_append_str(out, "\"}}");
 	return rc;
 }
 

@@ -20,7 +20,7 @@
 /* Largest inbound frame accepted (a 20 ms media frame is about 400 bytes). */
 #define VA_MEDIA_MAX_FRAME (16 * 1024)
 /* Largest audio one media event may carry (Twilio sends 160 bytes). */
-#define VA_MEDIA_MAX_AUDIO 8000
+#define VA_MEDIA_MAX_AUDIO 1600
 
 enum va_media_in_type {
 	VA_MEDIA_IN_CONNECTED = 1,
@@ -78,6 +78,9 @@ const char *va_media_start_param(const struct va_media_start *s, const char *nam
 /* Outbound (appended to out). media: mu-law bytes, base64-encoded here. */
 int va_media_write_media(struct va_buf *out, const char *stream_sid, const uint8_t *audio,
 			 size_t len);
+/* The same from audio already in base64 (b64 must be strict base64). */
+int va_media_write_media_b64(struct va_buf *out, const char *stream_sid, const char *b64,
+			     size_t b64_len);
 int va_media_write_mark(struct va_buf *out, const char *stream_sid, const char *name);
 int va_media_write_clear(struct va_buf *out, const char *stream_sid);
 

@@ -222,7 +222,14 @@ static int on_receive(struct va_rt_client *c, struct lws *wsi, const void *in, s
 		c->cbs.on_message(va_buf_cstr(&c->in), c->in.len, c->arg);
 	if (cb_leave(c))
 		return -1; /* closed by the user: lws closes the socket */
-	va_buf_reset(&c->in);
+	/* A rare big event (the session) must not keep its buffer for the
+	 * call's life. */
+	if (c->in.cap > 16384) {
+		va_buf_release(&c->in);
+		va_buf_init(&c->in, VA_RT_MAX_EVENT);
+	} else {
+		va_buf_reset(&c->in);
+	}
 	return 0;
 }
 

@@ -77,8 +77,13 @@ struct va_rt_event {
 	char format[24];    /* session.*: the output audio format type ("audio/pcmu") */
 	char in_format[24]; /* session.*: the input audio format type */
 	char *text;	    /* owned, may be NULL */
-	uint8_t *audio;	    /* owned, may be NULL */
+	/* Audio delta: the base64 as it came (checked strictly), borrowed from
+	 * the parsed message until va_rt_event_release; audio_len its bytes.
+	 * Twilio takes mu-law base64 as is, so it is never decoded. */
+	const char *b64;
+	size_t b64_len;
 	size_t audio_len;
+	void *_root; /* the parsed document b64 points into */
 };
 
 /* VA_E_PARSE for malformed JSON, no type, a delta that is not base64;

@@ -18,9 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (rc != VA_OK && rc != VA_E_PARSE && rc != VA_E_TOOBIG)
 		abort();
-	if (rc == VA_OK && e.audio_len > size)
+	if (rc == VA_OK &&
+	    (e.audio_len > size || e.b64_len > size ||
+	     (e.b64 && e.audio_len != e.b64_len / 4 * 3 -
+					  (e.b64_len && e.b64[e.b64_len - 1] == '=') -
+					  (e.b64_len > 1 && e.b64[e.b64_len - 2] == '='))))
 		abort();
-	if (rc != VA_OK && (e.text || e.audio))
+	if (rc != VA_OK && (e.text || e.b64))
 		abort();
 	va_rt_event_release(&e);
 	return 0;

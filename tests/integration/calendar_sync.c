@@ -395,7 +395,7 @@ static void test_calendar_down_then_back(void **state)
 		/* Booked at once: a calendar never holds a caller up. */
 		a[i] = book(APPTS, IT_KEY, "Down Patient", phone, start, 201);
 		event_path(DCOL, jstr(a[i], "id"), path[i], sizeof(path[i]));
-		snprintf(needle[i], sizeof(needle[i]), "PUT request for '%s'", path[i]);
+		snprintf(needle[i], sizeof(needle[i]), "PUT request for '%.300s'", path[i]);
 	}
 	usleep(600000);
 	s = calendar_status(CAL, IT_KEY);

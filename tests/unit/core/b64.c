@@ -42,6 +42,15 @@ static void test_strict(void **state)
 	assert_int_equal(va_b64_decode("Zm9-", 4, out, sizeof(out)), -1); /* url alphabet */
 	assert_int_equal(va_b64_decode("Zm9vYmFy", 8, out, 5), -1);	  /* too long */
 	assert_int_equal(va_b64_decode("Zm9vYmFy", 8, out, 6), 6);
+	/* Checking without decoding agrees with decoding. */
+	assert_int_equal(va_b64_check("Zm9vYmFy", 8), 6);
+	assert_int_equal(va_b64_check("Zm9vYg==", 8), 4);
+	assert_int_equal(va_b64_check("Zm9vYmE=", 8), 5);
+	assert_int_equal(va_b64_check("", 0), 0);
+	assert_int_equal(va_b64_check("Zg=A", 4), -1);
+	assert_int_equal(va_b64_check("Z=g=", 4), -1);
+	assert_int_equal(va_b64_check("Zm9", 3), -1);
+	assert_int_equal(va_b64_check("Zm9-", 4), -1);
 }
 
 int main(void)
