@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "http/http.h"
 #include "llm/http_stream.h"
+#include "media/session.h"
 #include "schedule/slots.h"
 
 #include <libwebsockets.h>
@@ -381,6 +382,14 @@ int va_server_main(int argc, char **argv, const struct va_agent_factory *const *
 
 	VA_INFO("server", NULL, "listening", "port=%d agent=%s tenants=%zu admin_api=%s", srv->port,
 		srv->agent->name, srv->n_tenants, srv->cfg.admin_token[0] ? "on" : "off");
+	/* A practice set to the raw audio that cannot have it is served by
+	 * ConversationRelay: say so now, not only when a call comes in. */
+	for (size_t i = 0; i < srv->n_tenants; i++)
+		if (srv->tenants[i]->audio.transport == VA_TRANSPORT_AUDIO &&
+		    !va_media_available(srv, srv->tenants[i]))
+			VA_WARN("server", NULL, "audio_unavailable",
+				"tenant=%s then=relay reason=\"no Realtime key\"",
+				srv->tenants[i]->id);
 	banner(srv);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	rc = 0;
