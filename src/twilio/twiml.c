@@ -178,6 +178,21 @@ out:
 	return rc;
 }
 
+/* <Parameter name value/> for each (they reach the session as custom parameters). */
+static int parameters(struct va_buf *out, const struct va_kv *params, size_t n)
+{
+	int rc = VA_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		TRY(va_buf_append_str(out, "<Parameter"));
+		TRY(attr(out, "name", params[i].name));
+		TRY(attr(out, "value", params[i].value));
+		TRY(va_buf_append_str(out, "/>"));
+	}
+out:
+	return rc;
+}
+
 int va_twiml_connect_relay(struct va_buf *out, const struct va_tenant *t, const char *ws_url,
 			   const char *action_url, const struct va_kv *params, size_t n_params)
 {
@@ -221,12 +236,7 @@ int va_twiml_connect_relay(struct va_buf *out, const struct va_tenant *t, const 
 	if (r->application_reconnect)
 		TRY(attr_bool(out, "applicationReconnect", true));
 	TRY(va_buf_append_str(out, ">"));
-	for (i = 0; i < n_params; i++) {
-		TRY(va_buf_append_str(out, "<Parameter"));
-		TRY(attr(out, "name", params[i].name));
-		TRY(attr(out, "value", params[i].value));
-		TRY(va_buf_append_str(out, "/>"));
-	}
+	TRY(parameters(out, params, n_params));
 	TRY(va_buf_append_str(out, "</ConversationRelay></Connect></Response>"));
 out:
 	if (rc)
@@ -257,12 +267,7 @@ int va_twiml_connect_stream(struct va_buf *out, const struct va_tenant *t, const
 	TRY(va_buf_append_str(out, "><Stream"));
 	TRY(attr(out, "url", ws_url));
 	TRY(va_buf_append_str(out, ">"));
-	for (i = 0; i < n_params; i++) {
-		TRY(va_buf_append_str(out, "<Parameter"));
-		TRY(attr(out, "name", params[i].name));
-		TRY(attr(out, "value", params[i].value));
-		TRY(va_buf_append_str(out, "/>"));
-	}
+	TRY(parameters(out, params, n_params));
 	TRY(va_buf_append_str(out, "</Stream></Connect></Response>"));
 out:
 	if (rc)

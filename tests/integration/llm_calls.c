@@ -55,26 +55,9 @@ static void future_slot(char *iso, size_t isosz)
 
 static void start_mock(void)
 {
-	int fds[2];
-	char line[64] = "";
-	FILE *f;
+	const char *const argv[] = {VA_MOCK_OPENAI, "--port", "0", "--script", script_path, NULL};
 
-	assert_int_equal(pipe(fds), 0);
-	mock_pid = fork();
-	assert_true(mock_pid >= 0);
-	if (mock_pid == 0) {
-		int nul = open("/dev/null", O_WRONLY);
-		dup2(fds[1], 1);
-		dup2(nul, 2);
-		close(fds[0]);
-		execl(VA_MOCK_OPENAI, VA_MOCK_OPENAI, "--port", "0", "--script", script_path, NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	assert_non_null(fgets(line, sizeof(line), f));
-	assert_int_equal(sscanf(line, "port=%d", &mock_port), 1);
-	fclose(f);
+	mock_pid = it_mock_start(argv, NULL, &mock_port);
 }
 
 static int setup(void **state)

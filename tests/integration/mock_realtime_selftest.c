@@ -56,29 +56,12 @@ static const char book_args[] = "{\"service\":\"cleaning\",\"start\":\"2026-12-0
 
 static void start_mock(void)
 {
-	int fds[2];
-	char line[64] = "";
-	FILE *f;
+	const char *const argv[] = {
+	    VA_MOCK_REALTIME,  "--port",      "0",	  "--audio",   REPLY_UL,
+	    "--audio-pace-ms", "0",	      "--script", script_path, "--scenario",
+	    "plain",	       "--log-level", "info",	  NULL};
 
-	assert_int_equal(pipe(fds), 0);
-	mock_pid = fork();
-	assert_true(mock_pid >= 0);
-	if (mock_pid == 0) {
-		int err = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(fds[1], 1);
-		dup2(err, 2);
-		close(fds[0]);
-		execl(VA_MOCK_REALTIME, VA_MOCK_REALTIME, "--port", "0", "--audio", REPLY_UL,
-		      "--audio-pace-ms", "0", "--script", script_path, "--scenario", "plain",
-		      "--log-level", "info", NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	assert_non_null(fgets(line, sizeof(line), f));
-	assert_int_equal(sscanf(line, "port=%d", &mock_port), 1);
-	fclose(f);
+	mock_pid = it_mock_start(argv, stderr_path, &mock_port);
 }
 
 static int setup(void **state)

@@ -24,6 +24,34 @@
 
 #include <cmocka.h>
 
+pid_t it_mock_start(const char *const *argv, const char *stderr_path, int *port)
+{
+	int fds[2];
+	char line[64] = "";
+	pid_t pid;
+	FILE *f;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int err = stderr_path ? open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600)
+				      : open("/dev/null", O_WRONLY);
+
+		dup2(fds[1], 1);
+		dup2(err, 2);
+		close(fds[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_int_equal(sscanf(line, "port=%d", port), 1);
+	fclose(f);
+	return pid;
+}
+
 int it_free_port(void)
 {
 	struct sockaddr_in a;

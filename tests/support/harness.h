@@ -32,6 +32,11 @@ struct it_server {
 void it_server_start(struct it_server *s, const char *const *extra_args);
 /* Starts it again on the same port, database and log (appended). */
 void it_server_restart(struct it_server *s, const char *const *extra_args);
+/* Starts a mock server (argv[0] is its path; NULL-terminated) whose first
+ * stdout line is "port=N"; stderr goes to stderr_path (NULL: /dev/null).
+ * Returns its pid and sets *port. Fails the test on error. */
+pid_t it_mock_start(const char *const *argv, const char *stderr_path, int *port);
+
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int it_free_port(void);
 /* SIGTERM, waits for exit; returns the exit status (or -1). */

@@ -350,6 +350,37 @@ static void test_connect_relay_demo(void **state)
 	va_buf_release(&b);
 }
 
+static void test_connect_stream(void **state)
+{
+	struct va_buf b = VA_BUF_INIT(64 * 1024);
+	struct va_kv params[] = {{"tenant", "demo123"}, {"caller", "+1555 <&\">"}};
+	struct va_tenant t;
+	struct xdoc d;
+	int connect, stream, p1;
+
+	va_tenant_demo(&t);
+	assert_int_equal(va_twiml_connect_stream(&b, &t,
+						 "wss://voice.example.com/api/v1/voice/d/media",
+						 "https://voice.example.com/action", params, 2),
+			 VA_OK);
+	parse_ok(&b, &d);
+	connect = xchild(&d, 0, 0);
+	assert_string_equal(d.n[connect].name, "Connect");
+	assert_string_equal(xattr(&d, connect, "action"), "https://voice.example.com/action");
+	stream = xchild(&d, connect, 0);
+	assert_string_equal(d.n[stream].name, "Stream");
+	assert_string_equal(xattr(&d, stream, "url"),
+			    "wss://voice.example.com/api/v1/voice/d/media");
+	/* Everything the session needs rides in <Parameter>s, escaped. */
+	assert_int_equal(d.n[stream].nchild, 2);
+	p1 = xchild(&d, stream, 1);
+	assert_string_equal(d.n[p1].name, "Parameter");
+	assert_string_equal(xattr(&d, p1, "name"), "caller");
+	assert_string_equal(xattr(&d, p1, "value"), "+1555 <&\">");
+	assert_int_equal(va_twiml_connect_stream(&b, &t, "", NULL, NULL, 0), VA_E_INVAL);
+	va_buf_release(&b);
+}
+
 static void test_connect_relay_escaping(void **state)
 {
 	static const char greeting[] = "Tom & Jerry's \"Dental\" <Care> > all";
@@ -694,6 +725,7 @@ int main(void)
 	    cmocka_unit_test(test_parser_rejects),
 	    cmocka_unit_test(test_connect_relay_demo),
 	    cmocka_unit_test(test_connect_relay_escaping),
+	    cmocka_unit_test(test_connect_stream),
 	    cmocka_unit_test(test_connect_relay_connecting_message),
 	    cmocka_unit_test(test_connect_relay_presets),
 	    cmocka_unit_test(test_connect_relay_optional),
