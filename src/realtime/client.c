@@ -193,17 +193,22 @@ static bool cb_leave(struct va_rt_client *c)
 
 static int on_writeable(struct va_rt_client *c, struct lws *wsi)
 {
-	struct msg *m = c->head;
+	struct msg *m;
+	int n = 0;
 
-	if (!m)
-		return 0;
-	if (lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-		return -1;
-	c->head = m->next;
-	if (!c->head)
-		c->tail = NULL;
-	c->queued--;
-	free(m);
+	/* What is queued, while the socket takes it: audio that waits a turn
+	 * of the loop reaches the model late. */
+	while ((m = c->head) && n++ < 64) {
+		if (n > 1 && lws_send_pipe_choked(wsi))
+			break;
+		if (lws_write(wsi, m->data + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
+			return -1;
+		c->head = m->next;
+		if (!c->head)
+			c->tail = NULL;
+		c->queued--;
+		free(m);
+	}
 	if (c->head)
 		lws_callback_on_writable(wsi);
 	return 0;
