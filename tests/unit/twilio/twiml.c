@@ -378,6 +378,7 @@ static void test_connect_stream(void **state)
 	assert_string_equal(xattr(&d, p1, "name"), "caller");
 	assert_string_equal(xattr(&d, p1, "value"), "+1555 <&\">");
 	assert_int_equal(va_twiml_connect_stream(&b, &t, "", NULL, NULL, 0), VA_E_INVAL);
+	xdoc_free(&d);
 	va_buf_release(&b);
 }
 
