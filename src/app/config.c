@@ -55,7 +55,7 @@ static const struct opt opts[] = {
     {"--max-queue", "VOICEAI_MAX_QUEUE", OPT_INT, F(max_queue), 0, 4, 1 << 20,
      "outbound frames queued per socket before a stalled client is dropped (default 1024)"},
     {"--calendar-pull-ms", "VOICEAI_CALENDAR_PULL_MS", OPT_INT, F(cal_pull_ms), 0, 100, 86400000,
-     "how often each connected calendar is read (default 15000)"},
+     "how often each connected calendar is read (default 5000)"},
     {"--calendar-retry-ms", "VOICEAI_CALENDAR_RETRY_MS", OPT_INT, F(cal_retry_ms), 0, 50, 3600000,
      "first retry of a change a calendar did not take, doubling (default 1000)"},
     {"--calendar-retry-max-ms", "VOICEAI_CALENDAR_RETRY_MAX_MS", OPT_INT, F(cal_retry_max_ms), 0,
@@ -82,7 +82,7 @@ static void defaults(struct va_config *c)
 	c->max_frame = 64 * 1024;
 	c->max_queue = 1024;
 	c->demo = 1;
-	c->cal_pull_ms = 15000;
+	c->cal_pull_ms = 5000;
 	c->cal_retry_ms = 1000;
 	c->cal_retry_max_ms = 300000;
 	c->realtime_silence_ms = 10000;

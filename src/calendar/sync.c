@@ -1014,7 +1014,7 @@ int va_calsync_new(uv_loop_t *loop, struct va_store *store, struct va_llm_http *
 	if (opts)
 		cs->o = *opts;
 	if (cs->o.pull_ms <= 0)
-		cs->o.pull_ms = 15000;
+		cs->o.pull_ms = 5000;
 	if (cs->o.reload_ms <= 0)
 		cs->o.reload_ms = 5000;
 	if (cs->o.retry_base_ms <= 0)

@@ -34,7 +34,7 @@
 struct va_calsync;
 
 struct va_calsync_opts {
-	int64_t pull_ms;       /* between pulls of one calendar (default 15 s) */
+	int64_t pull_ms;       /* between pulls of one calendar (default 5 s) */
 	int64_t reload_ms;     /* between re-reads of the calendar list (default 5 s) */
 	int64_t retry_base_ms; /* first retry delay (default 1 s), doubling */
 	int64_t retry_max_ms;  /* retry delay cap (default 5 min) */
