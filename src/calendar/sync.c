@@ -29,6 +29,12 @@
 #define MAX_REJECTS 3
 /* Credentials refused: retry slowly, the practice has been told. */
 #define AUTH_RETRY_MS 60000
+/* iCalendar is read on the loop: a pull may spend this much of it. A
+ * normal calendar of a thousand events takes a few ms; this bounds what a
+ * hostile one (rules that never match make libical search for long) can
+ * take from every call. */
+#define PARSE_BUDGET_NS (250ull * 1000 * 1000)
+#define MAX_OCCURRENCES 20000
 /* Hrefs per calendar-multiget request. */
 #define MULTIGET_BATCH 100
 
@@ -57,6 +63,9 @@ struct cal_rt {
 	size_t n_fetch, i_fetch;
 	char new_token[512];
 	bool full;
+	uint64_t parse_ns;  /* spent reading this pull's iCalendar, on the loop */
+	size_t occurrences; /* busy intervals read in this pull */
+	bool over_budget;   /* the rest of this pull's objects are skipped */
 	struct cal_rt *next;
 };
 
@@ -512,6 +521,9 @@ static void pull_reset(struct cal_rt *rt)
 	rt->n_fetch = rt->i_fetch = 0;
 	rt->new_token[0] = '\0';
 	rt->full = false;
+	rt->parse_ns = 0;
+	rt->occurrences = 0;
+	rt->over_budget = false;
 }
 
 static void pull_end(struct cal_rt *rt, bool ok)
@@ -554,6 +566,7 @@ static void pull_failed(struct cal_rt *rt, long status, int err, const char *wha
 struct parse_ctx {
 	struct va_cal_resource *r;
 	size_t cap;
+	size_t *total; /* occurrences in the whole pull */
 };
 
 static int on_event(const struct va_ical_event *ev, void *arg)
@@ -561,6 +574,10 @@ static int on_event(const struct va_ical_event *ev, void *arg)
 	struct parse_ctx *p = arg;
 	struct va_cal_event_in *e;
 
+	/* Busy time the scheduler scans on every offer: a calendar gets this
+	 * much of it per pull, whatever its server sends. */
+	if (++*p->total > MAX_OCCURRENCES)
+		return 1;
 	if (p->r->n == p->cap) {
 		p->cap = p->cap ? p->cap * 2 : 4;
 		p->r->ev = va_xrealloc(p->r->ev, p->cap * sizeof(*p->r->ev));
@@ -598,6 +615,7 @@ static void take_response(struct cal_rt *rt, const struct va_dav_resp *x, int64_
 	struct va_cal_resource *r;
 	struct parse_ctx pc;
 	int unknown = 0, rc;
+	uint64_t t0;
 	size_t l;
 
 	if (!x->href)
@@ -616,11 +634,31 @@ static void take_response(struct cal_rt *rt, const struct va_dav_resp *x, int64_
 		rt->fetch[rt->n_fetch++] = va_xstrdup(x->href);
 		return;
 	}
+	if (rt->over_budget)
+		return;
+	if (rt->parse_ns > PARSE_BUDGET_NS) {
+		rt->over_budget = true;
+		VA_WARN("calendar", NULL, "parse_budget",
+			"calendar=%s tenant=%s ms=%llu rest of this pull skipped", rt->cal.id,
+			rt->cal.tenant_id, (unsigned long long)(rt->parse_ns / 1000000));
+		return;
+	}
 	r = add_resource(rt, x->href, x->etag);
 	pc.r = r;
 	pc.cap = 0;
+	pc.total = &rt->occurrences;
+	t0 = va_clock_mono_ns();
 	rc = va_ical_parse(x->calendar_data, strlen(x->calendar_data),
 			   tenant_zone(cs, rt->cal.tenant_id), from, to, on_event, &pc, &unknown);
+	rt->parse_ns += va_clock_mono_ns() - t0;
+	if (rc == 1) {
+		/* Stopped by the occurrence cap: keep what was read, skip the rest. */
+		rc = VA_OK;
+		rt->over_budget = true;
+		VA_WARN("calendar", NULL, "busy_cap",
+			"calendar=%s tenant=%s occurrences=%d rest of this pull skipped",
+			rt->cal.id, rt->cal.tenant_id, MAX_OCCURRENCES);
+	}
 	if (rc != VA_OK) {
 		/* Not usable: keep nothing from it, and say so (without its
 		 * content, which is staff's). */
