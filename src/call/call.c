@@ -475,6 +475,7 @@ int va_call_setup_with(struct va_server *srv, const char *tenant_id,
 		return VA_E_STATE;
 	}
 	c->agent_name = factory->name;
+	c->absorbs = factory == &va_agent_receptionist_factory;
 	registry_add(srv, c);
 	attach(c, ops, sink);
 	srv->total_conversations++;
@@ -533,7 +534,7 @@ void va_call_record_caller(struct va_call *c, const char *text)
 	t->ended_ms = t->started_ms;
 	t->saved_final = true;
 	save_turn(c, c->n_turns - 1);
-	if (c->agent_name && strcmp(c->agent_name, "receptionist") == 0)
+	if (c->absorbs)
 		va_receptionist_absorb(c->agent, text);
 }
 
@@ -566,6 +567,12 @@ void va_call_record_agent(struct va_call *c, const char *text, const char *heard
 void va_call_set_detail(struct va_call *c, const char *key, const char *value)
 {
 	host_set_detail(c, key, value);
+}
+
+void va_call_set_agent_label(struct va_call *c, const char *name)
+{
+	c->agent_name = name;
+	save_conv(c);
 }
 
 void va_call_set_handoff(struct va_call *c, const char *handoff_json)

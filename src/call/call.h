@@ -94,7 +94,8 @@ struct va_call {
 	int64_t started_ms, ended_ms;
 
 	struct va_agent *agent;
-	const char *agent_name;
+	const char *agent_name; /* static: what the conversation shows as its agent */
+	bool absorbs;		/* the agent is the receptionist: it takes in recorded words */
 
 	const struct va_call_sink_ops *sink_ops;
 	void *sink;
@@ -143,6 +144,9 @@ void va_call_record_caller(struct va_call *c, const char *text);
 void va_call_record_agent(struct va_call *c, const char *text, const char *heard, bool interrupted,
 			  uint64_t t0_ns, int64_t first_us, int64_t last_us);
 void va_call_set_detail(struct va_call *c, const char *key, const char *value);
+/* What the conversation shows as the call's agent (name static, e.g.
+ * "realtime" while a speech-to-speech model talks). */
+void va_call_set_agent_label(struct va_call *c, const char *name);
 /* Where the call goes after its transport closes (the <Connect action>):
  * handoff_json as an agent's end_call would give it (NULL clears). */
 void va_call_set_handoff(struct va_call *c, const char *handoff_json);

@@ -232,8 +232,10 @@ static void fall_back(struct va_media_conn *mc, const char *why)
 		return;
 	mc->failed = true;
 	VA_WARN("media", log_id(mc), "model_failed", "reason=%s then=relay", why);
-	if (mc->call)
+	if (mc->call) {
 		mc->call->media_failed = true;
+		va_call_set_agent_label(mc->call, "receptionist");
+	}
 	va_rt_client_close(mc->rt);
 	mc->rt = NULL;
 	close_stream(mc, "fallback");
@@ -738,6 +740,9 @@ static int on_start(struct va_media_conn *mc, const struct va_media_start *st)
 	    .caller_phone = mc->caller,
 	};
 	va_call_set_detail(mc->call, "transport", "audio");
+	/* The model talks; the receptionist only listens, in case it must
+	 * take over. */
+	va_call_set_agent_label(mc->call, "realtime");
 	VA_INFO("media", log_id(mc), "stream_started", "tenant=%s turn=%s", t->id,
 		va_turn_detection_name(mc->turn));
 	open_model(mc, t);

@@ -426,6 +426,7 @@ static void test_books_through_a_tool_call(void **state)
 	assert_non_null(strstr(va_buf_cstr(&b), "Ada Audio, new patient"));
 	if (!strstr(va_buf_cstr(&b), "You are all set"))
 		fail_msg("conversation: %s", va_buf_cstr(&b));
+	assert_non_null(strstr(va_buf_cstr(&b), "\"agent\":\"realtime\""));
 	tw_end(&t);
 	va_buf_release(&b);
 }
@@ -524,6 +525,8 @@ static void test_model_failure_falls_back_to_relay(void **state)
 	va_buf_reset(&twiml);
 	assert_int_equal(it_http(&srv, "GET", va_buf_cstr(&path), IT_KEY, NULL, &twiml), 200);
 	assert_non_null(strstr(va_buf_cstr(&twiml), "Fay Fallback"));
+	/* From here on the receptionist has the call. */
+	assert_non_null(strstr(va_buf_cstr(&twiml), "\"agent\":\"receptionist\""));
 	tw_end(&t);
 	va_buf_release(&twiml);
 	va_buf_release(&path);
