@@ -248,7 +248,10 @@ int va_cmd_calendar(int argc, char **argv)
 		return 1;
 	}
 	if (va_store_tenant_get_sync(store, tenant, &t) != VA_OK) {
-		fprintf(stderr, "voiceai calendar: unknown practice %s\n", tenant);
+		fprintf(stderr,
+			"voiceai calendar: unknown practice %s in %s (the demo practice is created "
+			"when the server first starts; others with voiceai tenant add)\n",
+			tenant, db);
 		goto out;
 	}
 	if (!strcmp(cmd, "connect")) {
