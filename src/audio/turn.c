@@ -9,6 +9,14 @@
  * seems to have grows with the noise, and so does the wait. Onsets use
  * "active" (no hangover), so a previous burst's hangover cannot lengthen
  * one.
+ *
+ * Away from playback, an onset also counts the frames whose own evidence
+ * is already clear (ONSET_RAW_EVIDENCE) before the VAD's smoothed
+ * probability crosses its threshold: a quiet caller's first syllable in
+ * noise builds the probability up over a few frames, and those frames are
+ * speech all the same. The onset is still raised only on a frame the VAD
+ * calls active, so a burst of raw evidence alone never raises one. While
+ * our reply plays, the stricter rule below stays as it was.
  */
 #include "audio/turn.h"
 
@@ -20,6 +28,11 @@
  * bargein_onset_ms), this speech probability, and one voiced frame. */
 #define PLAYING_ONSET_PCT  150
 #define PLAYING_ONSET_PROB 0.9f
+/* Away from playback: a frame's own evidence (log odds, nats) that counts
+ * towards an onset before the VAD turns active: a band mean log LR 4.5x
+ * the VAD's neutral point (the 90th percentile of pure noise). No frame of
+ * about 40,000 of white, pink or brown noise, 0 to 20 dB, reached it. */
+#define ONSET_RAW_EVIDENCE 1.5f
 
 int va_turn_params_validate(const struct va_turn_params *p)
 {
@@ -96,6 +109,8 @@ static unsigned update_onset(struct va_turn_tracker *t, const struct va_vad_resu
 	if (playing) {
 		need = need * PLAYING_ONSET_PCT / 100;
 		ok = ok && r->prob >= PLAYING_ONSET_PROB;
+	} else {
+		ok = ok || r->evidence > ONSET_RAW_EVIDENCE;
 	}
 	if (!ok) {
 		t->onset_ms = 0;
@@ -110,7 +125,7 @@ static unsigned update_onset(struct va_turn_tracker *t, const struct va_vad_resu
 		t->onset_start_ms = t->now_ms - VA_VAD_FRAME_MS;
 	t->onset_ms += VA_VAD_FRAME_MS;
 	t->onset_voiced = t->onset_voiced || r->voiced;
-	if (!t->onset_armed || t->onset_ms < need || (playing && !t->onset_voiced))
+	if (!t->onset_armed || t->onset_ms < need || !r->active || (playing && !t->onset_voiced))
 		return 0;
 	t->onset_armed = false;
 	return VA_TURN_EV_ONSET;

@@ -435,5 +435,6 @@ void va_vad_process(struct va_vad *v, const int16_t *pcm, struct va_vad_result *
 	res->harmonicity = harm;
 	res->voiced = res->active && harm >= T.voiced_harm;
 	res->llr = llr;
+	res->evidence = evid;
 	v->nframes++;
 }

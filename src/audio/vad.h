@@ -72,6 +72,9 @@ struct va_vad_result {
 	float noise_db; /* tracked noise level, dBFS over the telephone band */
 	/* The evidence behind prob, for diagnostics and tuning: */
 	float llr;	   /* mean log likelihood ratio over the band */
+	float evidence;	   /* the frame's own evidence for speech, log odds
+			    * (nats), background talk discounted: what the
+			    * HMM adds to its prior; > 0 leans to speech */
 	float harmonicity; /* 0..1, peak of the whitened autocorrelation */
 	float talk;	   /* 0..1, how much the background is talk, not noise */
 	float talk_db;	   /* background level the caller must beat, dBFS */

@@ -2,8 +2,9 @@
 /*
  * tests/unit/audio/turn.c - end of turn and onsets of src/audio/turn.c on
  * scripted VAD decisions: the exact frame a turn ends, pauses inside a turn,
- * blips in a pause, onsets and their re-arming, the stricter rules while
- * our reply plays, and the parameter checks.
+ * blips in a pause, onsets and their re-arming, the raw-evidence frames that
+ * count towards an onset, the stricter rules while our reply plays, and the
+ * parameter checks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,8 +17,8 @@
 
 /* Feeds ms of one decision; returns the OR of the events and, in *at, the
  * time of the last event (or -1). */
-static unsigned feed(struct va_turn_tracker *t, int ms, bool speech, float prob, bool voiced, bool playing,
-		     int64_t *at)
+static unsigned feed(struct va_turn_tracker *t, int ms, bool speech, float prob, bool voiced,
+		     bool playing, int64_t *at)
 {
 	struct va_vad_result r = {
 	    .prob = prob, .active = speech, .speech = speech, .voiced = voiced};
@@ -139,6 +140,61 @@ static void test_onsets_while_playing(void **state)
 	assert_true(feed(&t, 10, true, 0.95f, true, true, &at) & VA_TURN_EV_ONSET);
 }
 
+/* Away from playback, frames whose own evidence is clear count towards an
+ * onset before the VAD turns active; the onset itself needs an active
+ * frame, and while our reply plays such frames do not count. */
+static void test_onsets_raw_evidence(void **state)
+{
+	struct va_vad_result quiet = {.evidence = -1.0f};
+	struct va_vad_result rising = {.prob = 0.3f, .evidence = 2.0f};
+	struct va_vad_result weak = {.prob = 0.3f, .evidence = 1.0f};
+	struct va_vad_result active = {
+	    .prob = 0.95f, .active = true, .speech = true, .voiced = true, .evidence = 2.0f};
+	struct va_turn_tracker t;
+	unsigned ev = 0;
+
+	va_turn_init(&t, NULL);
+	for (int i = 0; i < 100; i++)
+		va_turn_update(&t, &quiet, false);
+	/* 30 ms of rising evidence, then 70 ms active: an onset at 100 ms,
+	 * from where the evidence began. */
+	for (int i = 0; i < 3; i++)
+		ev |= va_turn_update(&t, &rising, false);
+	assert_int_equal(ev, 0);
+	for (int i = 0; i < 6; i++)
+		ev |= va_turn_update(&t, &active, false);
+	assert_int_equal(ev & VA_TURN_EV_ONSET, 0);
+	assert_true(va_turn_update(&t, &active, false) & VA_TURN_EV_ONSET);
+	assert_int_equal(t.now_ms, 1100);
+	assert_int_equal(va_turn_onset_start_ms(&t), 1000);
+
+	/* Raw evidence alone, however long, never raises one. */
+	va_turn_init(&t, NULL);
+	ev = 0;
+	for (int i = 0; i < 100; i++)
+		ev |= va_turn_update(&t, &rising, false);
+	assert_int_equal(ev & VA_TURN_EV_ONSET, 0);
+
+	/* Evidence below the bar does not count: 70 ms active is too short. */
+	va_turn_init(&t, NULL);
+	ev = 0;
+	for (int i = 0; i < 3; i++)
+		ev |= va_turn_update(&t, &weak, false);
+	for (int i = 0; i < 7; i++)
+		ev |= va_turn_update(&t, &active, false);
+	assert_int_equal(ev & VA_TURN_EV_ONSET, 0);
+
+	/* While our reply plays, only the strict rule: 150 ms active. */
+	va_turn_init(&t, NULL);
+	ev = 0;
+	for (int i = 0; i < 5; i++)
+		ev |= va_turn_update(&t, &rising, true);
+	for (int i = 0; i < 14; i++)
+		ev |= va_turn_update(&t, &active, true);
+	assert_int_equal(ev & VA_TURN_EV_ONSET, 0);
+	assert_true(va_turn_update(&t, &active, true) & VA_TURN_EV_ONSET);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +203,7 @@ int main(void)
 	    cmocka_unit_test(test_blips),
 	    cmocka_unit_test(test_onsets),
 	    cmocka_unit_test(test_onsets_while_playing),
+	    cmocka_unit_test(test_onsets_raw_evidence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
