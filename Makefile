@@ -45,6 +45,9 @@ fuzz: test-build
 bench: build
 	@sh bench/run.sh
 	@./build/voiceai-bench-agent
+	@./build/voiceai-bench-audio
+	@sh bench/calendar.sh
+	@sh bench/audio.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
