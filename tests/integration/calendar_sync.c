@@ -62,9 +62,12 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	assert_int_equal(it_server_stop(&srv), 0);
+	/* Radicale goes whatever the server's exit says. */
+	int rc = it_server_stop(&srv);
+
 	it_radicale_cleanup(&rad);
 	va_tz_free(ny);
+	assert_int_equal(rc, 0);
 	return 0;
 }
 

@@ -96,12 +96,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	int st;
+	int st, rc;
 
-	assert_int_equal(it_server_stop(&srv), 0);
+	rc = it_server_stop(&srv);
 	kill(mock_pid, SIGTERM);
 	waitpid(mock_pid, &st, 0);
 	unlink(script_path);
+	assert_int_equal(rc, 0);
 	return 0;
 }
 
