@@ -434,14 +434,13 @@ out:
 	return rc;
 }
 
-/* Runs AS_CANCEL or AS_MOVE on (tenant_id, id), already bound from column 3 on
- * by the caller; then reads the row back into out. */
-static int update_locked(struct va_store *s, sqlite3_stmt *st, const char *tenant_id,
+/* Runs AS_CANCEL or AS_MOVE on (tenant_id, id), bound from column 3 on by
+ * the caller (src: how that binding went); then reads the row back into out. */
+static int update_locked(struct va_store *s, sqlite3_stmt *st, int src, const char *tenant_id,
 			 const char *id, const char *op, struct va_appointment *out)
 {
-	int src;
-
-	src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (src == SQLITE_OK)
+		src = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_text(st, 2, tenant_id, -1, SQLITE_STATIC);
 	if (src == SQLITE_OK)
@@ -489,12 +488,7 @@ int va_store__appt_cancel_locked(struct va_store *s, const char *tenant_id, cons
 		src = sqlite3_bind_int64(st, 4, va_clock_wall_ms());
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_text(st, 5, by, -1, SQLITE_STATIC);
-	if (src != SQLITE_OK) {
-		va_store__stmt_done(st);
-		rc = va_store__step_error(s, src, "appt_cancel");
-		goto out;
-	}
-	rc = update_locked(s, st, tenant_id, id, "appt_cancel", out);
+	rc = update_locked(s, st, src, tenant_id, id, "appt_cancel", out);
 	if (rc)
 		goto out;
 	if (own_tx) {
@@ -550,13 +544,8 @@ int va_store__appt_move_locked(struct va_store *s, const char *tenant_id, const 
 		src = sqlite3_bind_int64(st, 6, va_clock_wall_ms());
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_text(st, 7, by, -1, SQLITE_STATIC);
-	if (src != SQLITE_OK) {
-		va_store__stmt_done(st);
-		rc = va_store__step_error(s, src, "appt_move");
-		goto out;
-	}
 	/* The update trigger refuses an overlap here, as on insert. */
-	rc = update_locked(s, st, tenant_id, id, "appt_move", out);
+	rc = update_locked(s, st, src, tenant_id, id, "appt_move", out);
 	if (rc)
 		goto out;
 	if (own_tx) {
