@@ -15,12 +15,10 @@
 #include "llm/http_stream.h"
 #include "store/store.h"
 
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 static void usage(FILE *out)
 {
@@ -158,28 +156,14 @@ static int status(struct va_store *s, const char *tenant, bool json)
 
 static int feed(struct va_store *s, const char *tenant, const char *provider, const char *base)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[32], md[32];
-	unsigned int mdlen = 0;
 	char token[65], hash[65];
-	int rc;
+	int rc = va_cal_feed_token_new(token, hash);
 
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		return VA_E_IO;
-	for (size_t i = 0; i < 32; i++) {
-		token[2 * i] = hex[rnd[i] >> 4];
-		token[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	token[64] = '\0';
-	EVP_Digest(token, 64, md, &mdlen, EVP_sha256(), NULL);
-	for (size_t i = 0; i < 32; i++) {
-		hash[2 * i] = hex[md[i] >> 4];
-		hash[2 * i + 1] = hex[md[i] & 15];
-	}
-	hash[64] = '\0';
-	rc = va_store_feed_add_sync(s, tenant, provider, hash);
+	if (rc == VA_OK)
+		rc = va_store_feed_add_sync(s, tenant, provider, hash);
 	if (rc == VA_OK)
 		printf("%s/api/v1/tenants/%s/calendar.ics?token=%s\n", base, tenant, token);
+	explicit_bzero(token, sizeof(token));
 	return rc;
 }
 

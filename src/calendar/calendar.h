@@ -11,6 +11,7 @@
 #define VA_CALENDAR_CALENDAR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VA_CAL_URL_MAX 512
@@ -44,6 +45,12 @@ struct va_calendar {
 	int64_t delivered;	   /* changes delivered so far */
 	int64_t busy_blocks;	   /* busy intervals pulled from the calendar */
 };
+
+/* SHA-256 of data as 64 lowercase hex digits (out NUL-terminated). */
+void va_cal_sha256_hex(const void *data, size_t len, char out[65]);
+/* A new feed address token (64 hex digits: 256 random bits) and its
+ * SHA-256, which is all the store keeps. VA_E_IO without randomness. */
+int va_cal_feed_token_new(char token[65], char hash[65]);
 
 const char *va_cal_auth_name(enum va_cal_auth a);
 /* VA_E_INVAL for an unknown name. */

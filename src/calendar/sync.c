@@ -354,9 +354,9 @@ static void push_put(struct cal_rt *rt, const char *if_match, bool create)
 	    cs->tenant ? cs->tenant(rt->cal.tenant_id, cs->tenant_arg) : NULL;
 	struct va_ical_appt ia = {0};
 	struct va_dav_opts o = {0};
+	const struct va_provider *pv;
 	char uid[300];
 	char *body = NULL;
-	size_t i;
 	int rc;
 
 	va_ical_uid(rt->item.appt.id, uid, sizeof(uid));
@@ -366,9 +366,8 @@ static void push_put(struct cal_rt *rt, const char *if_match, bool create)
 	ia.dtstamp = va_clock_wall_ms() / 1000;
 	if (t) {
 		ia.practice_name = t->name;
-		for (i = 0; i < t->practice.n_providers; i++)
-			if (strcmp(t->practice.providers[i].id, rt->item.appt.provider_id) == 0)
-				ia.provider_name = t->practice.providers[i].name;
+		pv = va_practice_provider(&t->practice, rt->item.appt.provider_id);
+		ia.provider_name = pv ? pv->name : NULL;
 	}
 	rc = va_ical_appt_object(&ia, &body);
 	if (rc) {

@@ -27,11 +27,9 @@
 #include "store/store.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 /* The feed lists visits from this far back. */
 #define FEED_PAST_S (90 * 86400)
@@ -63,20 +61,6 @@ static const struct va_tenant *allowed(struct va_http_req *r)
 		return t;
 	va_http_error(r, 404, "tenant not found");
 	return NULL;
-}
-
-static void sha256_hex(const char *s, size_t n, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[32];
-	unsigned int len = 0;
-
-	EVP_Digest(s, n, md, &len, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
 }
 
 static void iso_ms(int64_t ms, char *dst, size_t n)
@@ -230,8 +214,6 @@ static void connect_post(struct va_http_req *r, const struct va_tenant *t)
 	json_t *body = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &jerr);
 	struct connect_op *op = NULL;
 	const char *url, *user, *pass, *token, *prov, *pick, *name;
-	size_t i;
-	bool known = false;
 
 	if (!json_is_object(body)) {
 		va_http_error(r, 400, "body must be a JSON object");
@@ -248,13 +230,9 @@ static void connect_post(struct va_http_req *r, const struct va_tenant *t)
 		va_http_error(r, 400, "url must be the CalDAV server's http(s) address");
 		goto out;
 	}
-	if (prov && prov[0]) {
-		for (i = 0; i < t->practice.n_providers; i++)
-			known |= strcmp(t->practice.providers[i].id, prov) == 0;
-		if (!known) {
-			va_http_error(r, 400, "provider_id is not one of the practice's providers");
-			goto out;
-		}
+	if (prov && prov[0] && !va_practice_provider(&t->practice, prov)) {
+		va_http_error(r, 400, "provider_id is not one of the practice's providers");
+		goto out;
 	}
 	op = va_xcalloc(1, sizeof(*op));
 	op->r = r;
@@ -340,14 +318,10 @@ static void on_feeds_revoked(int status, void *arg)
 
 static void feeds(struct va_http_req *r, const struct va_tenant *t)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[32];
 	struct feed_op *op;
 	json_t *body = NULL;
 	const char *prov = NULL;
 	char hash[65], pq[32] = "";
-	size_t i;
-	bool known = false;
 
 	if (r->method == VA_HTTP_DELETE) {
 		if (va_http_query_get(r, "provider_id", pq, sizeof(pq)) != VA_OK)
@@ -373,30 +347,21 @@ static void feeds(struct va_http_req *r, const struct va_tenant *t)
 		}
 		prov = jstr(body, "provider_id");
 	}
-	if (prov && prov[0]) {
-		for (i = 0; i < t->practice.n_providers; i++)
-			known |= strcmp(t->practice.providers[i].id, prov) == 0;
-		if (!known) {
-			json_decref(body);
-			va_http_error(r, 400, "provider_id is not one of the practice's providers");
-			return;
-		}
-	}
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+	if (prov && prov[0] && !va_practice_provider(&t->practice, prov)) {
 		json_decref(body);
-		va_http_error(r, 500, "no randomness");
+		va_http_error(r, 400, "provider_id is not one of the practice's providers");
 		return;
 	}
 	op = va_xcalloc(1, sizeof(*op));
 	op->r = r;
-	for (i = 0; i < sizeof(rnd); i++) {
-		op->token[2 * i] = hex[rnd[i] >> 4];
-		op->token[2 * i + 1] = hex[rnd[i] & 15];
+	if (va_cal_feed_token_new(op->token, hash) != VA_OK) {
+		free(op);
+		json_decref(body);
+		va_http_error(r, 500, "no randomness");
+		return;
 	}
-	op->token[64] = '\0';
 	va_strlcpy(op->provider, prov ? prov : "", sizeof(op->provider));
 	json_decref(body);
-	sha256_hex(op->token, 64, hash);
 	r->deferred = true;
 	if (va_store_feed_add(r->srv->store, t->id, op->provider, hash, on_feed_added, op) !=
 	    VA_OK) {
@@ -459,8 +424,9 @@ static void on_feed_listed(int status, const struct va_appointment *v, size_t n,
 	const struct va_tenant *t = va_server_tenant(r->srv, r->route.tenant_id);
 	struct va_ical_appt *items = NULL;
 	char(*uids)[300] = NULL;
+	const struct va_provider *pv;
 	char *body = NULL, hash[65], etag[72];
-	size_t i, k = 0, j;
+	size_t i, k = 0;
 	int rc;
 
 	if (status != VA_OK || !t) {
@@ -482,9 +448,8 @@ static void on_feed_listed(int status, const struct va_appointment *v, size_t n,
 		 * byte the same, so its ETag holds and pollers get 304. */
 		items[k].dtstamp = v[i].updated_ms / 1000;
 		items[k].practice_name = t->name;
-		for (j = 0; j < t->practice.n_providers; j++)
-			if (strcmp(t->practice.providers[j].id, v[i].provider_id) == 0)
-				items[k].provider_name = t->practice.providers[j].name;
+		if ((pv = va_practice_provider(&t->practice, v[i].provider_id)) != NULL)
+			items[k].provider_name = pv->name;
 		k++;
 	}
 	rc = va_ical_feed(t->name, t->timezone, items, k, &body);
@@ -492,7 +457,7 @@ static void on_feed_listed(int status, const struct va_appointment *v, size_t n,
 		va_http_error(r, 500, "calendar generation failed");
 		goto out;
 	}
-	sha256_hex(body, strlen(body), hash);
+	va_cal_sha256_hex(body, strlen(body), hash);
 	snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
 	if (r->if_none_match[0] &&
 	    (strstr(r->if_none_match, etag) || strcmp(r->if_none_match, "*") == 0)) {
@@ -547,7 +512,7 @@ void va_routes_calendar_feed(struct va_http_req *r)
 		va_http_error(r, 401, "the feed address needs its token");
 		return;
 	}
-	sha256_hex(token, strlen(token), hash);
+	va_cal_sha256_hex(token, strlen(token), hash);
 	explicit_bzero(token, sizeof(token));
 	fr = va_xcalloc(1, sizeof(*fr));
 	fr->r = r;
