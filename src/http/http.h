@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 struct va_server;
+struct va_tenant;
 struct lws;
 
 enum va_http_method {
@@ -72,6 +73,11 @@ void va_http_req_release_deferred(struct va_http_req *r);
  * X-Forwarded-Proto/Host or Host. scheme_ws selects ws/wss instead of
  * http/https. No trailing slash. */
 void va_http_public_base(const struct va_http_req *r, bool scheme_ws, char *dst, size_t dstsz);
+
+/* May this request act for practice t (NULL: unknown)? Its API key or the
+ * admin token. Otherwise answers 401 (no token) or 404 (a wrong token gets
+ * the same answer as an unknown practice) and returns false. */
+bool va_http_tenant_allowed(struct va_http_req *r, const struct va_tenant *t);
 
 /* The bearer token of the Authorization header, or "" (borrowed). */
 const char *va_http_bearer(const struct va_http_req *r);

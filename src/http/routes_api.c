@@ -45,6 +45,19 @@ static bool is_tenant(const struct va_http_req *r, const struct va_tenant *t)
 	return t && tok[0] && va_secret_equal(tok, t->api_key);
 }
 
+bool va_http_tenant_allowed(struct va_http_req *r, const struct va_tenant *t)
+{
+	if (!va_http_bearer(r)[0]) {
+		va_http_error(r, 401, "authorization required (Bearer token)");
+		return false;
+	}
+	/* Even the admin token finds no practice that does not exist. */
+	if (t && (is_admin(r) || is_tenant(r, t)))
+		return true;
+	va_http_error(r, 404, "tenant not found");
+	return false;
+}
+
 /* 401 when no credentials were given at all, else the given status. */
 static void deny(struct va_http_req *r, int status, const char *msg)
 {

@@ -31,21 +31,6 @@ struct appt_op {
 	char provider[32];
 };
 
-static bool allowed(struct va_http_req *r, const struct va_tenant *t)
-{
-	const char *tok = va_http_bearer(r);
-
-	if (!tok[0]) {
-		va_http_error(r, 401, "authorization required (Bearer token)");
-		return false;
-	}
-	if (t && ((r->srv->cfg.admin_token[0] && va_secret_equal(tok, r->srv->cfg.admin_token)) ||
-		  va_secret_equal(tok, t->api_key)))
-		return true;
-	va_http_error(r, 404, "tenant not found");
-	return false;
-}
-
 static void respond_appt(struct va_http_req *r, int status, const struct va_appointment *a,
 			 const struct va_tz *tz)
 {
@@ -174,7 +159,8 @@ static void on_busy(int status, const struct va_appointment *appts, size_t n, vo
 	va_holds_busy(r->srv->holds, op->tenant->id, "api", now, &busy, &n_busy);
 	busy = va_xrealloc(busy, (n_busy + n + 1) * sizeof(*busy));
 	for (size_t i = 0; i < n; i++) {
-		if (appts[i].status != VA_APPT_BOOKED || (op->move && !strcmp(appts[i].id, op->a.id)))
+		if (appts[i].status != VA_APPT_BOOKED ||
+		    (op->move && !strcmp(appts[i].id, op->a.id)))
 			continue;
 		va_strlcpy(busy[n_busy].provider_id, appts[i].provider_id,
 			   sizeof(busy[n_busy].provider_id));
@@ -215,7 +201,8 @@ static void on_busy(int status, const struct va_appointment *appts, size_t n, vo
 		goto out;
 	}
 	if (!va_slot_fits(p, op->tz, now, busy, n_busy, op->a.service, op->provider, start, &why)) {
-		va_http_error(r, why && !strcmp(why, "taken") ? 409 : 422, why ? why : "not bookable");
+		va_http_error(r, why && !strcmp(why, "taken") ? 409 : 422,
+			      why ? why : "not bookable");
 		goto out;
 	}
 	if (op->move)
@@ -279,9 +266,11 @@ static void on_found_for_move(int status, const struct va_appointment *appts, si
 		if (!strcmp(appts[i].id, op->a.id)) {
 			op->a = appts[i];
 			if (!op->provider[0])
-				va_strlcpy(op->provider, appts[i].provider_id, sizeof(op->provider));
+				va_strlcpy(op->provider, appts[i].provider_id,
+					   sizeof(op->provider));
 			if (op->a.status == VA_APPT_CANCELLED) {
-				va_http_error(op->r, 409, "a cancelled appointment cannot be moved");
+				va_http_error(op->r, 409,
+					      "a cancelled appointment cannot be moved");
 				free(op);
 				return;
 			}
@@ -305,10 +294,9 @@ static void change(struct va_http_req *r, const struct va_tenant *t, const struc
 	op->tenant = t;
 	op->tz = tz;
 	va_strlcpy(op->a.id, r->route.item_id, sizeof(op->a.id));
-	if (!cancel && va_appointment_patch_from_json(va_buf_cstr(&r->body), r->body.len, tz,
-						      &op->new_start, op->provider,
-						      sizeof(op->provider), &cancel, why,
-						      sizeof(why)) != VA_OK) {
+	if (!cancel && va_appointment_patch_from_json(
+			   va_buf_cstr(&r->body), r->body.len, tz, &op->new_start, op->provider,
+			   sizeof(op->provider), &cancel, why, sizeof(why)) != VA_OK) {
 		va_http_error(r, 400, why);
 		free(op);
 		return;
@@ -333,7 +321,7 @@ void va_routes_appointments(struct va_http_req *r)
 	const struct va_tenant *t = va_server_tenant(r->srv, r->route.tenant_id);
 	const struct va_tz *tz = va_server_tenant_tz(r->srv, r->route.tenant_id);
 
-	if (!allowed(r, t))
+	if (!va_http_tenant_allowed(r, t))
 		return;
 	if (r->route.route == VA_ROUTE_APPOINTMENTS) {
 		if (r->method == VA_HTTP_GET)

@@ -47,22 +47,6 @@ static void respond_json(struct va_http_req *r, int status, json_t *j)
 	json_decref(j);
 }
 
-static const struct va_tenant *allowed(struct va_http_req *r)
-{
-	const struct va_tenant *t = va_server_tenant(r->srv, r->route.tenant_id);
-	const char *tok = va_http_bearer(r);
-
-	if (!tok[0]) {
-		va_http_error(r, 401, "authorization required (Bearer token)");
-		return NULL;
-	}
-	if (t && ((r->srv->cfg.admin_token[0] && va_secret_equal(tok, r->srv->cfg.admin_token)) ||
-		  va_secret_equal(tok, t->api_key)))
-		return t;
-	va_http_error(r, 404, "tenant not found");
-	return NULL;
-}
-
 static void iso_ms(int64_t ms, char *dst, size_t n)
 {
 	if (ms > 0)
@@ -373,9 +357,9 @@ static void feeds(struct va_http_req *r, const struct va_tenant *t)
 
 void va_routes_calendar(struct va_http_req *r)
 {
-	const struct va_tenant *t = allowed(r);
+	const struct va_tenant *t = va_server_tenant(r->srv, r->route.tenant_id);
 
-	if (!t)
+	if (!va_http_tenant_allowed(r, t))
 		return;
 	if (r->route.route == VA_ROUTE_CALENDAR) {
 		if (r->method == VA_HTTP_GET)

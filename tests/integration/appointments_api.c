@@ -70,11 +70,12 @@ static int post(const char *key, const char *service, const char *start, const c
 	struct va_buf b = VA_BUF_INIT(1 << 16);
 	int st;
 
-	snprintf(body, sizeof(body),
-		 "{\"patient_name\":\"Api Patient\",\"phone\":\"(555) 010-2030\",\"service\":\"%s\","
-		 "\"start\":\"%s\"%s%s%s,\"notes\":\"from the API\"}",
-		 service, start, provider ? ",\"provider\":\"" : "", provider ? provider : "",
-		 provider ? "\"" : "");
+	snprintf(
+	    body, sizeof(body),
+	    "{\"patient_name\":\"Api Patient\",\"phone\":\"(555) 010-2030\",\"service\":\"%s\","
+	    "\"start\":\"%s\"%s%s%s,\"notes\":\"from the API\"}",
+	    service, start, provider ? ",\"provider\":\"" : "", provider ? provider : "",
+	    provider ? "\"" : "");
 	st = it_http(&srv, "POST", PATH, key, body, &b);
 	if (out)
 		*out = json_loads(va_buf_cstr(&b), 0, NULL);
@@ -195,8 +196,9 @@ static void test_concurrent_bookings_one_wins(void **state)
 static void test_tenants_kept_apart(void **state)
 {
 	struct va_buf b = VA_BUF_INIT(1 << 16);
-	const char *doc = "{\"id\":\"other1\",\"name\":\"Other Dental\",\"timezone\":\"America/Chicago\","
-			  "\"twilio_auth_token\":\"tok-other-123456\",\"api_key\":\"key-other-123456\"}";
+	const char *doc =
+	    "{\"id\":\"other1\",\"name\":\"Other Dental\",\"timezone\":\"America/Chicago\","
+	    "\"twilio_auth_token\":\"tok-other-123456\",\"api_key\":\"key-other-123456\"}";
 
 	assert_int_equal(it_http(&srv, "POST", "/api/v1/tenants", IT_ADMIN, doc, &b), 201);
 	va_buf_reset(&b);
@@ -210,18 +212,25 @@ static void test_tenants_kept_apart(void **state)
 			 200);
 	assert_string_equal(va_buf_cstr(&b), "{\"appointments\":[]}");
 	va_buf_reset(&b);
-	/* The admin token reads any practice's schedule. */
+	/* The admin token reads any practice's schedule, and finds no
+	 * practice that does not exist. */
 	assert_int_equal(it_http(&srv, "GET", PATH, IT_ADMIN, NULL, &b), 200);
+	va_buf_reset(&b);
+	assert_int_equal(
+	    it_http(&srv, "GET", "/api/v1/tenants/nope/appointments", IT_ADMIN, NULL, &b), 404);
+	va_buf_reset(&b);
+	assert_int_equal(it_http(&srv, "GET", "/api/v1/tenants/nope/calendar", IT_ADMIN, NULL, &b),
+			 404);
 	va_buf_release(&b);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_book_list_move_cancel),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_concurrent_bookings_one_wins),
-		cmocka_unit_test(test_tenants_kept_apart),
+	    cmocka_unit_test(test_book_list_move_cancel),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_concurrent_bookings_one_wins),
+	    cmocka_unit_test(test_tenants_kept_apart),
 	};
 	return cmocka_run_group_tests(tests, setup_server, teardown_server);
 }
